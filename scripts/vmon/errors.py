@@ -1,0 +1,25 @@
+"""User-facing errors.
+
+Every error a user can cause (a bad path, a corrupt file, an unknown board, a
+missing toolchain) is raised as :class:`VmonError` with a one-line message that
+names the fix. ``tasks.py`` turns it into ``invoke.Exit`` so the user sees that
+line and a non-zero exit code, never a traceback.
+"""
+
+from __future__ import annotations
+
+
+class VmonError(Exception):
+    """An error caused by input or environment, reported as one line."""
+
+    def __init__(self, message: str, code: int = 1) -> None:
+        # Keep messages on one line: they are printed as-is by the task runner.
+        super().__init__(" ".join(message.split()))
+        self.code = code
+
+
+class NotImplementedYet(VmonError):
+    """A task that a later issue fills in; it fails loudly instead of pretending."""
+
+    def __init__(self, what: str) -> None:
+        super().__init__(f"{what}: not implemented yet", code=2)
