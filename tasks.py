@@ -1,0 +1,209 @@
+"""vmon tasks. Thin wrappers: all logic lives in the `vmon` package under scripts/.
+
+Run `invoke --list` for the tasks and `invoke --help TASK` for their options.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from invoke import Context, Exit, task
+
+sys.path.insert(0, str(Path(__file__).resolve().parent / "scripts"))
+
+from vmon.errors import VmonError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def user_errors(func: F) -> F:
+    """Report VmonError as one line and a non-zero exit code, never a traceback."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except VmonError as err:
+            raise Exit(f"error: {err}", code=err.code) from None
+        except KeyboardInterrupt:
+            raise Exit("interrupted", code=130) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+@task(help={"data": "dataset folder (default: $VMON_DATA, else ../shared/data, else synthetic)"})
+@user_errors
+def demo(c: Context, data: str | None = None) -> None:
+    """Run the product end to end on the embedded default data (and firmware on QEMU)."""
+    from vmon import demo as demo_mod
+
+    demo_mod.run(data_dir=data)
+
+
+@task(
+    help={
+        "data": "dataset folder (default: $VMON_DATA, else ../shared/data)",
+        "name": "dataset name inside the folder (default: all)",
+    }
+)
+@user_errors
+def dataset_info(c: Context, data: str | None = None, name: str | None = None) -> None:
+    """Summarize the datasets in the shared format: recordings, labels, loads, durations."""
+    from vmon import data as data_mod
+
+    data_mod.print_summary(data_dir=data, name=name)
+
+
+@task(
+    help={
+        "src": "folder with raw CWRU .mat files (searched recursively)",
+        "out": "output .npz (an .index.csv is written beside it)",
+        "rate": "sampling rate to import: 12k or 48k",
+    }
+)
+@user_errors
+def dataset_import(c: Context, src: str, out: str, rate: str = "12k") -> None:
+    """Import raw CWRU .mat files into the vmon dataset format (npz + index.csv)."""
+    from vmon.importers import cwru
+
+    cwru.import_to_file(Path(src), Path(out), rate=rate)
+
+
+@task(
+    help={
+        "out": "output .npz (an .index.csv is written beside it)",
+        "fs": "sampling rate in Hz",
+        "seconds": "duration of each recording in seconds",
+        "seed": "random seed",
+    }
+)
+@user_errors
+def synth(c: Context, out: str, fs: float = 12_000.0, seconds: float = 2.0, seed: int = 0) -> None:
+    """Generate a synthetic bearing-vibration dataset (normal and three faults at four loads)."""
+    from vmon import synth as synth_mod
+
+    synth_mod.write_default_set(Path(out), fs=fs, seconds=seconds, seed=seed)
+
+
+@task(
+    help={
+        "board": "Zephyr board, e.g. qemu_cortex_m3 or nrf52840dk/nrf52840",
+        "pristine": "clean build",
+    }
+)
+@user_errors
+def build(c: Context, board: str = "qemu_cortex_m3", pristine: bool = False) -> None:
+    """Build the firmware (app/) for a board with the pinned Zephyr workspace."""
+    from vmon import firmware
+
+    firmware.build(board=board, pristine=pristine)
+
+
+@task(
+    help={"board": "board of the build to run in QEMU", "seconds": "stop after this many seconds"}
+)
+@user_errors
+def run(c: Context, board: str = "qemu_cortex_m3", seconds: float = 5.0) -> None:
+    """Run the firmware built for a QEMU board and print its console."""
+    from vmon import firmware
+
+    firmware.run_qemu(board=board, seconds=seconds)
+
+
+@task(help={"board": "board of the build to flash"})
+@user_errors
+def flash(c: Context, board: str = "nrf52840dk/nrf52840") -> None:
+    """Flash the firmware built for a hardware board (west flash)."""
+    from vmon import firmware
+
+    firmware.flash(board=board)
+
+
+@task(
+    help={
+        "python": "run only the Python tests",
+        "firmware": "run only the firmware tests (twister)",
+        "platform": "twister platform (repeatable; default: qemu_cortex_m3 and mps2/an521/cpu1)",
+    },
+    iterable=["platform"],
+)
+@user_errors
+def test(
+    c: Context, python: bool = False, firmware: bool = False, platform: list[str] | None = None
+) -> None:
+    """Run every test: pytest for the tooling, twister for the firmware on both QEMU boards."""
+    from vmon import testing
+
+    testing.run_all(
+        python=python or not firmware, firmware=firmware or not python, platforms=platform or None
+    )
+
+
+@task(
+    help={
+        "elf": "ELF to analyse (default: build/<board>/zephyr/zephyr.elf)",
+        "board": "board whose build and budgets to use",
+        "check": "exit non-zero when a budget is exceeded",
+        "budgets": "budgets YAML (default: app/budgets.yaml)",
+        "diff": "OLD.elf: show growth from OLD to ELF per area and the top changed symbols",
+        "json": "also write the report as JSON to this file",
+        "html": "also write an offline HTML treemap to this file",
+        "depth": "rows per table",
+    }
+)
+@user_errors
+def memmap(
+    c: Context,
+    elf: str | None = None,
+    board: str = "qemu_cortex_m3",
+    check: bool = False,
+    budgets: str | None = None,
+    diff: str | None = None,
+    json: str | None = None,
+    html: str | None = None,
+    depth: int = 15,
+) -> None:
+    """Where every byte of flash and RAM goes: regions, sections, files, product areas, budgets."""
+    from vmon.memmap import cli
+
+    cli.run(
+        elf=elf,
+        board=board,
+        check=check,
+        budgets=budgets,
+        diff=diff,
+        json_path=json,
+        html_path=html,
+        depth=depth,
+    )
+
+
+@task
+@user_errors
+def retrain(c: Context) -> None:
+    """Train the fault classifier and novelty model on a dataset and write models/<name>/."""
+    from vmon.errors import NotImplementedYet
+
+    raise NotImplementedYet("invoke retrain (issue: retrain)")
+
+
+@task
+@user_errors
+def embed(c: Context) -> None:
+    """Turn a model directory into the firmware build input, checking ops and feature config."""
+    from vmon.errors import NotImplementedYet
+
+    raise NotImplementedYet("invoke embed (issue: retrain/embed)")
+
+
+@task
+@user_errors
+def bench(c: Context) -> None:
+    """Run the benchmarks (features/inference instruction counts, retrain time, memory)."""
+    from vmon.errors import NotImplementedYet
+
+    raise NotImplementedYet("invoke bench (issues: firmware inference core, retrain)")

@@ -1,0 +1,77 @@
+"""Workspace discovery and the build environment for Debian's toolchain."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from vmon import workspace
+from vmon.errors import VmonError
+
+
+def fake_zephyr(root: Path) -> Path:
+    base = root / "zephyr"
+    (base / "cmake" / "modules").mkdir(parents=True)
+    (base / "cmake" / "modules" / "zephyr_default.cmake").write_text("")
+    (base / "VERSION").write_text("VERSION_MAJOR = 3\nVERSION_MINOR = 7\nPATCHLEVEL = 1\n")
+    board = base / "boards" / "qemu" / "cortex_m3"
+    board.mkdir(parents=True)
+    (board / "board.yml").write_text("board:\n  name: qemu_cortex_m3\n  vendor: qemu\n")
+    return base
+
+
+def test_zephyr_base_wins(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    base = fake_zephyr(tmp_path / "ws")
+    monkeypatch.setenv("ZEPHYR_BASE", str(base))
+    ws = workspace.find_workspace()
+    assert ws is not None
+    assert ws.zephyr_base == base.resolve()
+    assert ws.version() == "3.7.1"
+
+
+def test_home_workspace_found(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("ZEPHYR_BASE", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert workspace.find_workspace() is None
+    fake_zephyr(tmp_path / "zephyrproject")
+    ws = workspace.find_workspace()
+    assert ws is not None and ws.topdir == (tmp_path / "zephyrproject").resolve()
+
+
+def test_unknown_board_is_rejected(tmp_path: Path) -> None:
+    ws = workspace.Workspace(fake_zephyr(tmp_path))
+    workspace.check_board(ws, "qemu_cortex_m3")
+    with pytest.raises(VmonError, match="unknown board 'qemu_cortex_m9'"):
+        workspace.check_board(ws, "qemu_cortex_m9")
+
+
+def test_build_env_uses_debian_toolchain(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    ws = workspace.Workspace(fake_zephyr(tmp_path))
+    monkeypatch.delenv("ZEPHYR_TOOLCHAIN_VARIANT", raising=False)
+    gcc = tmp_path / "toolchain" / "bin" / "arm-none-eabi-gcc"
+    gcc.parent.mkdir(parents=True)
+    gcc.write_text("#!/bin/sh\n")
+    gcc.chmod(0o755)
+    monkeypatch.setenv("PATH", str(gcc.parent))
+    env = workspace.build_env(ws)
+    assert env["ZEPHYR_TOOLCHAIN_VARIANT"] == "gnuarmemb"
+    assert env["GNUARMEMB_TOOLCHAIN_PATH"] == str((tmp_path / "toolchain").resolve())
+    assert env["ZEPHYR_TOOLCHAIN_SUPPORTS_THREAD_LOCAL_STORAGE"] == "y"
+    assert workspace.cmake_args(env) == ["-DTOOLCHAIN_HAS_PICOLIBC=ON"]
+
+
+def test_missing_tools_named(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(VmonError, match=r"arm-none-eabi-gcc.*scripts/setup.sh"):
+        workspace.require_tools()
+
+
+def test_console_lines_are_cleaned() -> None:
+    from vmon.firmware import clean_console_line
+
+    raw = (
+        "\x1b[1;32muart:~$ \x1b[m\x1b[8D\x1b[J"
+        "[00:00:00.000,000] \x1b[0m<inf> vmon_main: vmon: ready\x1b[0m\r\n"
+    )
+    assert clean_console_line(raw) == "[00:00:00.000,000] <inf> vmon_main: vmon: ready"
