@@ -182,22 +182,49 @@ def memmap(
     )
 
 
-@task
+@task(
+    help={
+        "data": "dataset folder or .npz (default: $VMON_DATA, else ../shared/data)",
+        "dataset": "dataset name inside the folder (default: cwru_12k_de)",
+        "out": "model directory to write (default: models/<name>)",
+        "name": "model name",
+        "seed": "random seed (same seed, same machine: same model.tflite)",
+        "epochs": "training epochs per fold",
+        "split": "load (leave-one-load-out, default) or recording",
+    }
+)
 @user_errors
-def retrain(c: Context) -> None:
-    """Train the fault classifier and novelty model on a dataset and write models/<name>/."""
-    from vmon.errors import NotImplementedYet
+def retrain(
+    c: Context,
+    data: str | None = None,
+    dataset: str | None = None,
+    out: str | None = None,
+    name: str | None = None,
+    seed: int | None = None,
+    epochs: int | None = None,
+    split: str | None = None,
+) -> None:
+    """Train the int8 fault classifier and novelty baseline; write models/<name>/."""
+    from vmon import train
 
-    raise NotImplementedYet("invoke retrain (issue: retrain)")
+    tc = train.TrainConfig()
+    for key, value in (("name", name), ("seed", seed), ("epochs", epochs), ("split", split)):
+        if value is not None:
+            setattr(tc, key, value)
+    train.retrain(data=data, dataset=dataset, out=out, tc=tc)
 
 
-@task
+@task(help={"model": "model directory (default: models/bearing-fault-12k)"})
 @user_errors
-def embed(c: Context) -> None:
-    """Turn a model directory into the firmware build input, checking ops and feature config."""
-    from vmon.errors import NotImplementedYet
+def embed(c: Context, model: str | None = None) -> None:
+    """Check a model directory against the firmware and generate its C build input."""
+    from vmon import embed as embed_mod
+    from vmon import golden
+    from vmon.paths import REPO_ROOT
+    from vmon.train import DEFAULT_MODEL_NAME
 
-    raise NotImplementedYet("invoke embed (issue: retrain/embed)")
+    model_dir = Path(model) if model else REPO_ROOT / "models" / DEFAULT_MODEL_NAME
+    embed_mod.embed(model_dir, REPO_ROOT / "build" / "vmon_generated", REPO_ROOT / golden.C_HEADER)
 
 
 @task

@@ -451,7 +451,7 @@ def save_dataset(ds: Dataset, path: str | os.PathLike[str]) -> Path:
         with atomic_output(path) as tmp_npz, atomic_output(csv_path) as tmp_csv:
             # A file object stops numpy from appending ".npz" to the temporary name.
             with open(tmp_npz, "wb") as fh:
-                np.savez_compressed(fh, **arrays)  # type: ignore[arg-type]
+                np.savez_compressed(fh, **arrays)  # type: ignore[arg-type,unused-ignore]
             with open(tmp_csv, "w", newline="", encoding="utf-8") as fh:
                 _write_index(fh, recs)
     except OSError as err:

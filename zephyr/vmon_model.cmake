@@ -1,0 +1,28 @@
+# SPDX-License-Identifier: Apache-2.0
+#
+# The model directory is a build input: model.tflite + model.json (written by
+# `invoke retrain`) become C at configure time, through the same generator `invoke embed`
+# uses. Choose another model with -DVMON_MODEL_DIR=<dir>.
+
+set(VMON_MODEL_DIR ${VMON_ROOT}/models/bearing-fault-12k CACHE PATH "vmon model directory")
+set(VMON_GENERATED_DIR ${CMAKE_BINARY_DIR}/vmon_generated)
+
+execute_process(
+  COMMAND ${CMAKE_COMMAND} -E env PYTHONPATH=${VMON_ROOT}/scripts
+          ${PYTHON_EXECUTABLE} -m vmon.embed --model ${VMON_MODEL_DIR} --out ${VMON_GENERATED_DIR}
+  RESULT_VARIABLE vmon_embed_result
+  ERROR_VARIABLE vmon_embed_error
+)
+if(NOT vmon_embed_result EQUAL 0)
+  message(FATAL_ERROR "vmon: cannot embed ${VMON_MODEL_DIR}:\n${vmon_embed_error}")
+endif()
+
+# Re-run the generator whenever the model or the generator changes.
+set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS
+  ${VMON_MODEL_DIR}/model.tflite
+  ${VMON_MODEL_DIR}/model.json
+  ${VMON_ROOT}/scripts/vmon/embed.py
+  ${VMON_ROOT}/scripts/vmon/fwspec.py
+)
+
+zephyr_include_directories(${VMON_GENERATED_DIR})
