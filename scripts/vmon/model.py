@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import io
 import json
 import os
 from dataclasses import dataclass
@@ -138,7 +139,8 @@ class MicroInterpreter:
                 "the TFLM interpreter (tflite-micro) is not installed; run scripts/setup.sh"
             ) from None
         try:
-            with _quiet_fd1():
+            # The wrapper prints from Python and from C++: silence both.
+            with contextlib.redirect_stdout(io.StringIO()), _quiet_fd1():
                 self._interp = runtime.Interpreter.from_bytes(model, arena_size=arena_size)
         except (RuntimeError, ValueError) as err:
             raise VmonError(f"TFLM cannot load the model ({err})") from None

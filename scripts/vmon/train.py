@@ -193,13 +193,16 @@ def _train_keras(
     import tensorflow as tf
     from tensorflow import keras
 
+    # A fresh session and fixed layer names: Keras numbers unnamed layers per process, and
+    # the names end up in the flatbuffer (same seed must give the same model.tflite).
+    keras.backend.clear_session()
     _set_seed(tc.seed)
     inputs = keras.Input(shape=(z.shape[1],), name="features")
     h = inputs
-    for width in tc.hidden:
-        h = keras.layers.Dense(width, activation="relu")(h)
-    outputs = keras.layers.Dense(len(LABELS), activation="softmax")(h)
-    model = keras.Model(inputs, outputs)
+    for i, width in enumerate(tc.hidden):
+        h = keras.layers.Dense(width, activation="relu", name=f"hidden{i}")(h)
+    outputs = keras.layers.Dense(len(LABELS), activation="softmax", name="classes")(h)
+    model = keras.Model(inputs, outputs, name="vmon_classifier")
     model.compile(
         optimizer=keras.optimizers.Adam(tc.learning_rate),
         loss="sparse_categorical_crossentropy",
