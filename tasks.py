@@ -35,27 +35,32 @@ def user_errors(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-@task(help={"data": "dataset folder (default: $VMON_DATA, else ../shared/data, else synthetic)"})
+@task(
+    help={
+        "data": "dataset folder (default: $VMON_DATA, else ../shared/data, else synthetic)",
+        "retrain": "retrain the model first instead of using the shipped one",
+    }
+)
 @user_errors
-def demo(c: Context, data: str | None = None) -> None:
+def demo(c: Context, data: str | None = None, retrain: bool = False) -> None:
     """Run the product end to end on the embedded default data (and firmware on QEMU)."""
     from vmon import demo as demo_mod
 
-    demo_mod.run(data_dir=data)
+    demo_mod.run(data_dir=data, retrain=retrain)
 
 
 @task(
     help={
         "data": "dataset folder (default: $VMON_DATA, else ../shared/data)",
-        "name": "dataset name inside the folder (default: all)",
+        "dataset": "dataset name inside the folder (default: all)",
     }
 )
 @user_errors
-def dataset_info(c: Context, data: str | None = None, name: str | None = None) -> None:
+def dataset_info(c: Context, data: str | None = None, dataset: str | None = None) -> None:
     """Summarize the datasets in the shared format: recordings, labels, loads, durations."""
     from vmon import data as data_mod
 
-    data_mod.print_summary(data_dir=data, name=name)
+    data_mod.print_summary(data_dir=data, name=dataset)
 
 
 @task(
@@ -227,10 +232,16 @@ def embed(c: Context, model: str | None = None) -> None:
     embed_mod.embed(model_dir, REPO_ROOT / "build" / "vmon_generated", REPO_ROOT / golden.C_HEADER)
 
 
-@task
+@task(
+    help={
+        "suite": "ml or memmap (repeatable; default: all)",
+        "data": "dataset for the ml benchmark (default: the shared CWRU 12 kHz set)",
+    },
+    iterable=["suite"],
+)
 @user_errors
-def bench(c: Context) -> None:
-    """Run the benchmarks (features/inference instruction counts, retrain time, memory)."""
-    from vmon.errors import NotImplementedYet
+def bench(c: Context, suite: list[str] | None = None, data: str | None = None) -> None:
+    """Measure the targets: retrain time/RSS/accuracy, model and arena size, memmap speed."""
+    from vmon import bench as bench_mod
 
-    raise NotImplementedYet("invoke bench (issues: firmware inference core, retrain)")
+    bench_mod.run(suites=suite or None, data=data)

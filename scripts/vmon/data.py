@@ -497,7 +497,7 @@ def resolve_dataset(data: str | os.PathLike[str] | None, name: str | None = None
         )
     if len(found) > 1:
         have = ", ".join(p.stem for p in found)
-        raise VmonError(f"several datasets in {location} ({have}); choose one with --name")
+        raise VmonError(f"several datasets in {location} ({have}); choose one with --dataset")
     return found[0]
 
 

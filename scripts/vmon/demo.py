@@ -1,11 +1,13 @@
 """`invoke demo`: the product end to end on the embedded default.
 
-Today: summarize the default dataset, generate synthetic bearing data and check its defect
-frequencies, then build and run the firmware on qemu_cortex_m3 when a Zephyr workspace exists.
+Summarize the default dataset; check the shipped model (or retrain it with ``--retrain``) and
+embed it; generate synthetic bearing data and check its defect frequencies; build and run the
+firmware on qemu_cortex_m3 when a Zephyr workspace exists.
 """
 
 from __future__ import annotations
 
+import json
 import re
 
 from rich.console import Console
@@ -61,10 +63,27 @@ def _firmware_step() -> None:
         raise VmonError(f"the firmware did not report ready on {DEMO_BOARD} within 30 s")
 
 
-def run(data_dir: str | None = None) -> None:
+def _model_step(data_dir: str | None, retrain: bool) -> None:
+    from vmon import embed, train
+
+    console.rule("model")
+    model_dir = REPO_ROOT / "models" / train.DEFAULT_MODEL_NAME
+    if retrain:
+        model_dir = train.retrain(data=data_dir, out=str(DEMO_DIR / "model"))
+    embed.embed(model_dir, REPO_ROOT / "build" / "vmon_generated")
+    summary = json.loads((model_dir / "model.json").read_text())["metrics"]["summary"]
+    console.print(
+        f"held-out int8 macro-F1 {summary['int8_macro_f1_mean']:.4f} (worst fold "
+        f"{summary['int8_macro_f1_min']:.4f}), novelty AUROC {summary['novelty_auroc_mean']:.4f}"
+        f"; model card: {(model_dir / 'README.md').relative_to(REPO_ROOT)}"
+    )
+
+
+def run(data_dir: str | None = None, retrain: bool = False) -> None:
     console.rule("dataset")
     data.print_summary(data_dir=data_dir, name=None)
     DEMO_DIR.mkdir(parents=True, exist_ok=True)
+    _model_step(data_dir, retrain)
     _synthetic_step()
     _firmware_step()
     console.print("[bold green]demo finished[/]")

@@ -16,10 +16,3 @@ class VmonError(Exception):
         # Keep messages on one line: they are printed as-is by the task runner.
         super().__init__(" ".join(message.split()))
         self.code = code
-
-
-class NotImplementedYet(VmonError):
-    """A task that a later issue fills in; it fails loudly instead of pretending."""
-
-    def __init__(self, what: str) -> None:
-        super().__init__(f"{what}: not implemented yet", code=2)

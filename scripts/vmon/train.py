@@ -34,6 +34,7 @@ from vmon import data as data_mod
 from vmon import features as feat
 from vmon.data import LABELS, Dataset
 from vmon.errors import VmonError
+from vmon.importers.cwru import SHARED_12K_NAME as DEFAULT_DATASET
 from vmon.model import (
     META_FILE,
     MODEL_FILE,
@@ -51,7 +52,6 @@ from vmon.splits import Fold, make_folds
 console = Console()
 
 DEFAULT_MODEL_NAME = "bearing-fault-12k"
-DEFAULT_DATASET = "cwru_12k_de"
 #: Target false-alarm rate of the novelty threshold on normal windows.
 NOVELTY_FALSE_ALARM_RATE = 0.01
 #: PTQ may lose at most this much macro-F1 against the float model (in points, i.e. %).
@@ -165,7 +165,9 @@ def _windows_in(
 def _quiet_tensorflow() -> None:
     """TensorFlow's C++ and Python logs would bury the progress bars."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    import tensorflow as tf
+    # absl prints a start-up banner to fd 2 whatever the log level says.
+    with capture_fd(2):
+        import tensorflow as tf
 
     tf.get_logger().setLevel("ERROR")
     with contextlib.suppress(ImportError):

@@ -14,6 +14,7 @@ the best time exceeds ``--limit`` seconds.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import subprocess
@@ -95,6 +96,7 @@ def main() -> int:
     parser.add_argument("--limit", type=float, default=5.0, help="seconds allowed")
     parser.add_argument("--keep", type=Path, help="build in (and reuse) this folder")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
+    parser.add_argument("--json", action="store_true", help="end with one JSON result line")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -127,11 +129,13 @@ def main() -> int:
         )
         if size < 5e6:
             print(f"warning: image is {size / 1e6:.1f} MB, under the 5 MB target; raise --files")
-        if best > args.limit:
-            print(f"FAIL: {best:.2f} s > {args.limit:.1f} s")
-            return 1
-        print(f"OK: within {args.limit:.1f} s")
-    return 0
+        ok = best <= args.limit
+        print(
+            f"OK: within {args.limit:.1f} s" if ok else f"FAIL: {best:.2f} s > {args.limit:.1f} s"
+        )
+        if args.json:
+            print(json.dumps({"elf_mb": size / 1e6, "best_s": best, "limit_s": args.limit}))
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":

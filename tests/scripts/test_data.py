@@ -368,7 +368,7 @@ def test_find_and_resolve(tmp_path: Path, small_dataset: Dataset) -> None:
     assert data.find_datasets(folder) == [a, b]
     assert data.resolve_dataset(str(folder), "beta") == b
     assert data.resolve_dataset(str(folder), "beta.npz") == b
-    with pytest.raises(VmonError, match=r"alpha, beta.*--name"):
+    with pytest.raises(VmonError, match=r"alpha, beta.*--dataset"):
         data.resolve_dataset(str(folder), None)
     with pytest.raises(VmonError, match=r"no dataset named 'gamma'.*available: alpha, beta"):
         data.resolve_dataset(str(folder), "gamma")

@@ -33,6 +33,10 @@ from scipy import signal as sps
 from vmon.data import LABELS, Dataset, Recording, save_dataset
 from vmon.errors import VmonError
 
+#: Name of the shared 12 kHz drive-end set (../shared/data): the training data of the
+#: shipped default model.
+SHARED_12K_NAME = "cwru_12k_de"
+
 SOURCE_REPO = "s-whynot/CWRU-dataset"
 ORIGINAL_OWNER = "Case Western Reserve University Bearing Data Center"
 LICENSE_NOTE = (
