@@ -23,6 +23,14 @@ console = Console()
 
 APP_DIR = REPO_ROOT / "app"
 
+
+def _require_build(board: str) -> Path:
+    bdir = workspace.build_dir(board)
+    if not (bdir / "zephyr" / "zephyr.elf").is_file():
+        raise VmonError(f"no build for {board}; run 'invoke build --board {board}' first")
+    return bdir
+
+
 # Colour codes and the shell's prompt redraws, which the shell interleaves with log lines.
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 _PROMPT = re.compile(r"^(uart:~\$ )+")
@@ -93,9 +101,7 @@ def run_qemu(
             f"'{board}' is not a QEMU board; use one of {', '.join(workspace.QEMU_BOARDS)}"
         )
     ws = workspace.require_workspace()
-    bdir = workspace.build_dir(board)
-    if not (bdir / "zephyr" / "zephyr.elf").is_file():
-        raise VmonError(f"no build for {board}; run 'invoke build --board {board}' first")
+    bdir = _require_build(board)
     if workspace.missing_tools():
         workspace.require_tools()
     env = workspace.build_env(ws)
@@ -149,9 +155,7 @@ def flash(board: str = "nrf52840dk/nrf52840") -> None:
             f"{board} is a QEMU board and is not flashed; use 'invoke run --board {board}'"
         )
     ws = workspace.require_workspace()
-    bdir = workspace.build_dir(board)
-    if not (bdir / "zephyr" / "zephyr.elf").is_file():
-        raise VmonError(f"no build for {board}; run 'invoke build --board {board}' first")
+    bdir = _require_build(board)
     env = workspace.build_env(ws)
     code = subprocess.call(_west("flash", "-d", str(bdir)), cwd=REPO_ROOT, env=env)
     if code != 0:

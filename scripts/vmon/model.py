@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import io
-import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -254,30 +253,19 @@ REQUIRED_META = (
 
 def load_model_dir(path: str | os.PathLike[str]) -> ModelDir:
     """Read and cross-check model.tflite and model.json; any mismatch is a one-line error."""
+    from vmon.embed import read
+
     path = Path(path)
-    tflite, meta_path = path / MODEL_FILE, path / META_FILE
-    for f in (tflite, meta_path):
-        if not f.is_file():
-            raise VmonError(f"{f} is missing; is {path} a model directory (invoke retrain)?")
-    model = tflite.read_bytes()
-    try:
-        meta = json.loads(meta_path.read_text())
-    except json.JSONDecodeError as err:
-        raise VmonError(f"{meta_path} is not valid JSON ({err})") from None
-    if not isinstance(meta, dict):
-        raise VmonError(f"{meta_path} must hold a JSON object")
+    meta_path = path / META_FILE
+    # The checks the firmware build also runs: files present, JSON valid, sha256 matching,
+    # everything supported. Below: what needs the flatbuffer parsed.
+    model, meta = read(path)
     missing = [k for k in REQUIRED_META if k not in meta]
     if missing:
         raise VmonError(f"{meta_path} lacks field(s) {', '.join(missing)}")
     if meta["schema"] != SCHEMA_VERSION:
         raise VmonError(
             f"{meta_path} has schema {meta['schema']}; this vmon reads {SCHEMA_VERSION}"
-        )
-    digest = sha256_bytes(model)
-    if meta["model_sha256"] != digest:
-        raise VmonError(
-            f"{meta_path} field model_sha256 {str(meta['model_sha256'])[:12]} does not match "
-            f"{tflite.name} ({digest[:12]}); the pair is not from one retrain"
         )
     md = ModelDir(path=path, model=model, meta=meta)
     facts = model_facts(model)
