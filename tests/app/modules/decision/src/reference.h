@@ -2,7 +2,7 @@
  * SPDX-License-Identifier: Apache-2.0
  *
  * Reference values for the Welford and novelty tests, computed with numpy (float64) by
- * this script (/work/main/.venv/bin/python); ref_window() in common.c is the same
+ * this script (with the repository's .venv/bin/python); ref_window() in common.c is the same
  * generator in C:
  *
  * import numpy as np
