@@ -192,6 +192,12 @@ def generate(model: bytes, meta: dict[str, Any], src: str) -> dict[str, str]:
     )
     tables = fc["tables"]
     k0, k1 = tables["velocity_bins"]
+    vel_scale = fc.get("calibration", {}).get("velocity_mm_s")
+    if not isinstance(vel_scale, (int, float)) or not vel_scale > 0:
+        raise VmonError(
+            f"{src}: feature_config.calibration.velocity_mm_s is missing; "
+            "re-run `invoke embed` with this version of vmon"
+        )
     feat_h = (
         head
         + "#ifndef VMON_FEATURE_CONFIG_H_\n#define VMON_FEATURE_CONFIG_H_\n\n"
@@ -209,7 +215,10 @@ def generate(model: bytes, meta: dict[str, Any], src: str) -> dict[str, str]:
         + f"#define VMON_FEAT_LOG2_FRAC_BITS {fc['constants']['log2_frac_bits']}\n"
         + f"#define VMON_FEAT_MAG_SHIFT {fc['constants']['mag_shift']}\n"
         + f"#define VMON_FEAT_VEL_WEIGHT_BITS {fc['constants']['vel_weight_bits']}\n"
-        + f"#define VMON_FEAT_KURT_BITS {fc['constants']['kurt_bits']}\n\n"
+        + f"#define VMON_FEAT_KURT_BITS {fc['constants']['kurt_bits']}\n"
+        + "/* Velocity r.m.s. in mm/s = this * sqrt(2^e * (1 + m / 2^LOG2_FRAC_BITS)), where\n"
+        + " * e and m are the integer and fraction bits of the velocity feature. */\n"
+        + f"#define VMON_FEAT_VELOCITY_MM_S_SCALE {float(vel_scale)!r}f\n\n"
         + "extern const int16_t vmon_feat_window_q15[VMON_FEAT_WINDOW];\n"
         + "extern const uint16_t vmon_feat_band_edges[VMON_FEAT_N_BANDS + 1];\n"
         + "extern const int32_t vmon_feat_vel_weights[VMON_FEAT_VEL_K1 - VMON_FEAT_VEL_K0 + 1];\n"

@@ -139,6 +139,8 @@ class FeatureConfig:
             "vel_weight_bits": VEL_WEIGHT_BITS,
             "kurt_bits": KURT_BITS,
         }
+        # Float calibration, not part of the hash: the firmware reports velocity in mm/s.
+        doc["calibration"] = {"velocity_mm_s": velocity_scale(self)}
         return doc
 
     @classmethod
@@ -161,6 +163,15 @@ class FeatureConfig:
             for key in ("tables", "constants"):
                 if doc.get(key) != mine[key]:
                     raise VmonError(f"feature config field {key} does not match its parameters")
+        if "calibration" in doc:
+            cal = doc["calibration"]
+            got = cal.get("velocity_mm_s") if isinstance(cal, dict) else None
+            want = velocity_scale(cfg)
+            if not isinstance(got, (int, float)) or not math.isclose(got, want, rel_tol=1e-9):
+                raise VmonError(
+                    f"feature config calibration velocity_mm_s is {got!r}, "
+                    f"its parameters give {want!r}"
+                )
         return cfg
 
     @property
@@ -317,9 +328,20 @@ class FeatureExtractor:
 
     def velocity_mm_s(self, features: Int32Array) -> npt.NDArray[np.float64]:
         """Velocity RMS in mm/s from the integer velocity feature (for reports, not the model)."""
-        return velocity_scale(self.cfg) * np.exp2(
-            features[..., -1].astype(np.float64) / (1 << LOG2_FRAC_BITS) / 2
-        )
+        return velocity_from_feature(features[..., -1], self.cfg)
+
+
+def velocity_from_feature(v: npt.ArrayLike, cfg: FeatureConfig) -> npt.NDArray[np.float64]:
+    """mm/s from the Q8 log2 velocity feature, as the firmware computes it.
+
+    The inverse of :func:`log2_q8`: its fraction is the mantissa below the leading one, so
+    the sum is ``2^e * (1 + m / 256)``; velocity is ``scale * sqrt(sum)``.
+    """
+    q = np.asarray(v, dtype=np.int64)
+    e = q >> LOG2_FRAC_BITS
+    m = q & ((1 << LOG2_FRAC_BITS) - 1)
+    total = np.ldexp(1.0 + m / float(1 << LOG2_FRAC_BITS), e.astype(np.int32))
+    return velocity_scale(cfg) * np.sqrt(total)
 
 
 _VELOCITY_SCALE: dict[str, float] = {}

@@ -149,6 +149,20 @@ def test_config_json_tampering_is_refused() -> None:
     tables = dict(doc["tables"], window_q15=[0] * 1024)
     with pytest.raises(VmonError, match="tables"):
         feat.FeatureConfig.from_json(dict(doc, tables=tables))
+    wrong = {"velocity_mm_s": doc["calibration"]["velocity_mm_s"] * 1.01}
+    with pytest.raises(VmonError, match="calibration velocity_mm_s"):
+        feat.FeatureConfig.from_json(dict(doc, calibration=wrong))
+
+
+def test_velocity_calibration_reads_a_tone_in_mm_s() -> None:
+    """Velocity from the feature (the firmware's formula) on a pure tone in the band."""
+    cfg = feat.FeatureConfig()
+    f_hz, amp_g = 40.0 * cfg.bin_hz, 1.0  # inside the 10 Hz..1 kHz velocity band
+    t = np.arange(cfg.window) / cfg.fs_hz
+    x = feat.g_to_counts(amp_g * np.sin(2 * np.pi * f_hz * t), cfg)
+    f = feat.FeatureExtractor(cfg).compute(x[None, :])[0]
+    true = amp_g * 9806.65 / (2 * np.pi * f_hz) / np.sqrt(2)
+    assert float(feat.velocity_from_feature(f[-1], cfg)) == pytest.approx(true, rel=0.01)
 
 
 @pytest.mark.parametrize(

@@ -97,6 +97,13 @@ def test_pipeline_version_mismatch_is_refused(model_copy: Path) -> None:
         embed.check_supported(meta, "model.json")
 
 
+def test_missing_velocity_calibration_is_refused(model_copy: Path) -> None:
+    meta = json.loads((model_copy / "model.json").read_text())
+    del meta["feature_config"]["calibration"]
+    with pytest.raises(VmonError, match=r"calibration\.velocity_mm_s is missing"):
+        embed.generate(b"\0" * 8, meta, "model.json")
+
+
 def test_ops_in_json_must_match_flatbuffer(model_copy: Path) -> None:
     edit_meta(model_copy, ops=["FULLY_CONNECTED"])
     with pytest.raises(VmonError, match="does not match the model"):
