@@ -105,6 +105,12 @@ struct vmon_model_params {
 
 int vmon_model_init_ext(const struct vmon_model_params *p);
 
+/**
+ * Cycles (k_cycle_get_32) spent in the op kernels during the last vmon_model_run(), for the
+ * cost benchmark. -ENOTSUP unless CONFIG_VMON_TFLM_PROFILE; -EINVAL on NULL.
+ */
+int vmon_model_profile_cycles(uint32_t *cycles);
+
 /** Drop the loaded model; vmon_model_run() returns -EAGAIN until the next init. */
 void vmon_model_deinit(void);
 

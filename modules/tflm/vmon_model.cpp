@@ -51,6 +51,7 @@
 #include "tensorflow/lite/micro/micro_arena_constants.h"
 #include "tensorflow/lite/micro/micro_interpreter.h"
 #include "tensorflow/lite/micro/micro_mutable_op_resolver.h"
+#include "tensorflow/lite/micro/micro_profiler_interface.h"
 #include "tensorflow/lite/schema/schema_generated.h"
 #include "tensorflow/lite/schema/schema_utils.h"
 
@@ -190,6 +191,34 @@ constexpr size_t arena_floor =
 	ROUND_UP(sizeof(tflite::MicroAllocator) + alignof(tflite::MicroAllocator), arena_align);
 
 alignas(16) uint8_t tensor_arena[VMON_ARENA_SIZE];
+
+/* Cycles spent in the op kernels (Eval) of the last Invoke(): the "kernels alone" side of
+ * the cost benchmark. TFLM wraps each op's Init/Prepare/Eval in one event; never nested. */
+class CycleProfiler : public tflite::MicroProfilerInterface {
+public:
+	uint32_t BeginEvent(const char *tag) override
+	{
+		ARG_UNUSED(tag);
+		start_ = k_cycle_get_32();
+		return 0;
+	}
+
+	void EndEvent(uint32_t event_handle) override
+	{
+		ARG_UNUSED(event_handle);
+		total_ += k_cycle_get_32() - start_;
+	}
+
+	void Reset() { total_ = 0; }
+	uint32_t Total() const { return total_; }
+
+private:
+	uint32_t start_ = 0;
+	uint32_t total_ = 0;
+};
+
+alignas(CycleProfiler) uint8_t profiler_buf[sizeof(CycleProfiler)];
+CycleProfiler *profiler;
 
 /* Constructed in place at init (no static constructors, re-init without a heap). */
 alignas(Resolver) uint8_t resolver_buf[sizeof(Resolver)];
@@ -389,7 +418,11 @@ int start(const tflite::Model *model, uint8_t *base, size_t usable, size_t *used
 	planner = new (planner_buf) tflite::GreedyMemoryPlanner();
 	tflite::MicroAllocator *alloc = tflite::MicroAllocator::Create(mem, planner);
 
-	interp = new (interp_buf) tflite::MicroInterpreter(model, *resolver, alloc);
+	if (IS_ENABLED(CONFIG_VMON_TFLM_PROFILE) && profiler == nullptr) {
+		profiler = new (profiler_buf) CycleProfiler();
+	}
+	interp = new (interp_buf) tflite::MicroInterpreter(model, *resolver, alloc, nullptr,
+							   profiler);
 	if (interp->initialization_status() != kTfLiteOk) {
 		LOG_ERR("TFLM interpreter initialization failed");
 		return -EIO;
@@ -599,11 +632,25 @@ extern "C" int vmon_model_run(const int8_t *in, size_t n_in, int8_t *out, size_t
 		return -EINVAL;
 	}
 	memcpy(st.in->data.int8, in, n_in);
+	if (profiler != nullptr) {
+		profiler->Reset();
+	}
 	if (interp->Invoke() != kTfLiteOk) {
 		LOG_ERR("run: TFLM Invoke failed");
 		return -EIO;
 	}
 	memcpy(out, st.out->data.int8, n_out);
+	return 0;
+}
+
+extern "C" int vmon_model_profile_cycles(uint32_t *cycles)
+{
+	Lock lock;
+
+	if (cycles == nullptr || profiler == nullptr) {
+		return profiler == nullptr ? -ENOTSUP : -EINVAL;
+	}
+	*cycles = profiler->Total();
 	return 0;
 }
 
