@@ -234,14 +234,14 @@ def embed(c: Context, model: str | None = None) -> None:
 
 @task(
     help={
-        "suite": "ml or memmap (repeatable; default: all)",
+        "suite": "ml, memmap, fw or app (repeatable; default: all)",
         "data": "dataset for the ml benchmark (default: the shared CWRU 12 kHz set)",
     },
     iterable=["suite"],
 )
 @user_errors
 def bench(c: Context, suite: list[str] | None = None, data: str | None = None) -> None:
-    """Measure the targets: retrain time/RSS/accuracy, model and arena size, memmap speed."""
+    """Measure the targets: retrain, model size, memmap speed, the app's memory and replay."""
     from vmon import bench as bench_mod
 
     bench_mod.run(suites=suite or None, data=data)

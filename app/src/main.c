@@ -2,7 +2,8 @@
  * SPDX-License-Identifier: Apache-2.0
  *
  * main() only wires the product modules together; each module lives in its own
- * folder under src/modules/ and starts itself through Kconfig.
+ * folder under src/modules/ and is chosen in Kconfig. The measurement cycle
+ * (processing) starts sampling and publishes on zbus; the reporting modules subscribe.
  */
 
 #include <zephyr/kernel.h>
@@ -10,13 +11,23 @@
 
 #include <vmon/version.h>
 
+#include "processing.h"
+#include "vmon_model_config.h"
+
 LOG_MODULE_REGISTER(vmon_main, CONFIG_VMON_LOG_LEVEL);
 
 int main(void)
 {
-	/* One line a host can parse: firmware version, git describe, model id. */
-	LOG_INF("vmon %s build %s model %s", VMON_VERSION_STRING, VMON_BUILD_VERSION,
-		CONFIG_VMON_MODEL_ID);
+	/* One line a host can parse: firmware version, git describe, model name and sha. */
+	LOG_INF("vmon %s build %s model %s@%.12s", VMON_VERSION_STRING, VMON_BUILD_VERSION,
+		VMON_MODEL_NAME, VMON_MODEL_SHA256);
+
+	int err = vmon_processing_start();
+
+	if (err != 0) {
+		LOG_ERR("processing did not start (%d)", err);
+		return err;
+	}
 	LOG_INF("vmon: ready");
 	return 0;
 }

@@ -3,6 +3,11 @@
 - ``ml``: `invoke retrain` on the default dataset in a child process: wall time, peak RSS,
   int8 macro-F1 per fold, PTQ loss, novelty AUROC, model and arena size.
 - ``memmap``: parse time of a generated 5+ MB ELF with DWARF (tests/benchmarks/bench_memmap.py).
+- ``fw``: on mps2/an521/cpu1 under QEMU -icount, features + inference per window against
+  the same CMSIS-DSP / CMSIS-NN kernels alone (tests/benchmarks/fw_cost), one run.
+- ``app``: the application on qemu_cortex_m3: flash and RAM per area against app/budgets.yaml,
+  then every held-out window of the shipped model replayed through the replay UART: scores
+  identical to vmon's, macro-F1 equal to the model card's, no window lost.
 """
 
 from __future__ import annotations
@@ -24,7 +29,9 @@ from vmon.errors import VmonError
 from vmon.paths import REPO_ROOT
 
 console = Console()
-SUITES = ("ml", "memmap")
+SUITES = ("ml", "memmap", "fw", "app")
+FW_BOARD = "mps2/an521/cpu1"
+APP_BOARD = "qemu_cortex_m3"
 
 
 @dataclass
@@ -80,6 +87,83 @@ def bench_memmap() -> list[Target]:
     return [Target(f"memmap parse of a {result['elf_mb']:.1f} MB ELF", result["best_s"], 5.0, "s")]
 
 
+def bench_fw() -> list[Target]:
+    import re
+
+    from vmon import firmware, workspace
+
+    if workspace.find_workspace() is None:
+        raise VmonError(f"the fw benchmark needs the firmware: {workspace.NO_WORKSPACE}")
+    src = REPO_ROOT / "tests" / "benchmarks" / "fw_cost"
+    bdir = REPO_ROOT / "build" / "bench-fw-cost"
+    console.print(f"[bold]fw[/]: {src.relative_to(REPO_ROOT)} on {FW_BOARD}")
+    firmware.build(FW_BOARD, source=src, build_dir=bdir)
+    lines = firmware.run_qemu(
+        FW_BOARD, 120.0, until=r"vmon_cost: (done|.*failed)", echo=False, build_dir=bdir
+    )
+    found = [m for m in (re.search(r"vmon_cost: windows=(\d+) (.*)", ln) for ln in lines) if m]
+    if not found:
+        tail = " | ".join(lines[-5:]) or "(no output)"
+        raise VmonError(f"the fw benchmark printed no result: {tail}")
+    n = int(found[0].group(1))
+    v = {k: int(x) for k, x in re.findall(r"(\w+)=(\d+)", found[0].group(2))}
+    core = v["features"] + v["inference"]
+    kernels = v["kernels_fft"] + v["kernels_nn"]
+    console.print(
+        f"  per window ({n} golden windows, {v['clock_hz']} Hz virtual clock ticks): "
+        f"features {v['features'] / n:.0f}, inference {v['inference'] / n:.0f}; kernels "
+        f"alone: rfft+mag {v['kernels_fft'] / n:.0f}, NN ops {v['kernels_nn'] / n:.0f}"
+    )
+    return [
+        Target("features + inference / kernels alone (an521)", core / kernels, 2.0, "x"),
+    ]
+
+
+def bench_app(data: str | None = None) -> list[Target]:
+    import numpy as np
+
+    from vmon import device, firmware, metrics, workspace
+    from vmon.memmap import cli as memmap_cli
+    from vmon.model import load_model_dir
+
+    if workspace.find_workspace() is None:
+        raise VmonError(f"the app benchmark needs the firmware: {workspace.NO_WORKSPACE}")
+    console.print(f"[bold]app[/]: build for {APP_BOARD}, memory per area")
+    elf = firmware.build(APP_BOARD)
+    used = memmap_cli.run(elf=str(elf), board=APP_BOARD, check=False).region_used()
+    md = load_model_dir(REPO_ROOT / "models" / "bearing-fault-12k")
+    clips = device.held_out_clips(md, data)
+    console.print(f"[bold]app[/]: replaying {len(clips)} held-out recordings (minutes)")
+    firmware.build(APP_BOARD, replay=True)
+    bdir = workspace.build_dir(APP_BOARD)
+    run = device.run_app(APP_BOARD, clips, md, build_dir=bdir.with_name(bdir.name + "-replay"))
+    problems = run.compare()
+    for line in problems[:5]:
+        console.print(f"  [red]{line}[/]")
+    y = np.concatenate(
+        [
+            np.full(len(w), md.labels.index(c.label))
+            for c, w in zip(clips, run.windows_by_clip, strict=True)
+        ]
+    )
+    f1 = metrics.classification(y, np.concatenate(run.device_predictions(md.labels)), md.labels)
+    card = md.meta["metrics"]["shipped_model"]["int8"]["macro_f1"]
+    expected = sum(len(e.last_block_seq) for e in run.expected)
+    blocks = sum(len(device.blocks_of(c.counts, 512)) for c in clips)
+    console.print(
+        f"  {len(y)} windows, {blocks} blocks in {run.seconds:.0f} s "
+        f"({blocks / run.seconds:.1f} blocks/s; nominal {md.feature_config.fs_hz / 512:.1f}); "
+        f"device macro-F1 {f1['macro_f1']:.6f}, model card {card:.6f}"
+    )
+    return [
+        Target("app flash (qemu_cortex_m3)", used.get("flash", 0), 96 * 1024, "B"),
+        Target("app RAM, static + arena + stacks", used.get("ram", 0), 32 * 1024, "B"),
+        Target("held-out windows differing from vmon", len(problems), 0, "win"),
+        Target("held-out windows lost", expected - len(y), 0, "win"),
+        Target("|device macro-F1 - model card|", abs(f1["macro_f1"] - card), 0.0, ""),
+    ]
+
+
 def run(suites: list[str] | None = None, data: str | None = None) -> None:
     chosen = suites or list(SUITES)
     unknown = sorted(set(chosen) - set(SUITES))
@@ -92,11 +176,15 @@ def run(suites: list[str] | None = None, data: str | None = None) -> None:
         targets += bench_ml(data)
     if "memmap" in chosen:
         targets += bench_memmap()
+    if "fw" in chosen:
+        targets += bench_fw()
+    if "app" in chosen:
+        targets += bench_app(data)
     table = Table(title="benchmarks (measured on this machine)")
     for col in ("target", "measured", "limit", "result"):
         table.add_column(col, justify="left" if col == "target" else "right")
     for t in targets:
-        fmt = ".4f" if not t.unit else ".2f" if t.unit in ("GB", "s", "pt") else ".0f"
+        fmt = ".4f" if not t.unit else ".2f" if t.unit in ("GB", "s", "pt", "x") else ".0f"
         sign = ">=" if t.higher_is_better else "<="
         table.add_row(
             t.name,

@@ -1,8 +1,10 @@
 """`invoke demo`: the product end to end on the embedded default.
 
 Summarize the default dataset; check the shipped model (or retrain it with ``--retrain``) and
-embed it; generate synthetic bearing data and check its defect frequencies; build and run the
-firmware on qemu_cortex_m3 when a Zephyr workspace exists.
+embed it; generate synthetic bearing data and check its defect frequencies; when a Zephyr
+workspace exists, build the application for qemu_cortex_m3, replay the model's held-out
+recordings into it over the replay UART, print the device's events and a confusion table of
+its per-window decisions, and check them against vmon's own predictions.
 """
 
 from __future__ import annotations
@@ -10,11 +12,13 @@ from __future__ import annotations
 import json
 import re
 
+import numpy as np
 from rich.console import Console
 from rich.table import Table
 
-from vmon import data, firmware, synth, workspace
+from vmon import data, device, firmware, metrics, synth, workspace
 from vmon.errors import VmonError
+from vmon.model import ModelDir, load_model_dir
 from vmon.paths import REPO_ROOT
 
 console = Console()
@@ -23,6 +27,8 @@ DEMO_DIR = REPO_ROOT / "build" / "demo"
 DEMO_BOARD = "qemu_cortex_m3"
 # The firmware prints this once every module has started.
 READY = re.compile(r"vmon: ready")
+# Blocks replayed per recording: 23 windows each.
+DEMO_BLOCKS = 24
 
 
 def _synthetic_step() -> None:
@@ -49,21 +55,62 @@ def _synthetic_step() -> None:
     console.print(table)
 
 
-def _firmware_step() -> None:
-    console.rule(f"firmware on {DEMO_BOARD}")
+def _demo_clips(md: ModelDir, data_dir: str | None) -> tuple[str, list[device.Clip]]:
+    """Held-out CWRU recordings of the model when the dataset is there, else synthetic ones."""
+    from vmon import features as feat
+
+    try:
+        return "held-out CWRU", device.held_out_clips(md, data_dir, max_blocks=DEMO_BLOCKS)
+    except VmonError as err:
+        console.print(f"[yellow]no held-out recordings ({err}); replaying synthetic data[/]")
+    cfg = md.feature_config
+    ds = synth.generate_dataset(fs=cfg.fs_hz, seconds=DEMO_BLOCKS * 512 / cfg.fs_hz, seed=1)
+    return "synthetic", [
+        device.Clip(r.recording_id, r.label, feat.g_to_counts(r.signal, cfg)) for r in ds.recordings
+    ]
+
+
+def _firmware_step(md: ModelDir, data_dir: str | None) -> None:
+    console.rule(f"firmware on {DEMO_BOARD}: replay, device decisions")
     if workspace.find_workspace() is None:
         console.print(f"[bold yellow]firmware step skipped: {workspace.NO_WORKSPACE}[/]")
         return
-    firmware.build(board=DEMO_BOARD)
-    lines = firmware.run_qemu(board=DEMO_BOARD, seconds=30.0, until=READY.pattern, echo=False)
-    device = [line for line in lines if "vmon" in line]
-    for line in device:
-        console.print(f"  device> {line}", markup=False, highlight=False)
-    if not any(READY.search(line) for line in lines):
-        raise VmonError(f"the firmware did not report ready on {DEMO_BOARD} within 30 s")
+    kind, clips = _demo_clips(md, data_dir)
+    firmware.build(board=DEMO_BOARD, replay=True, model_dir=md.path)
+    bdir = workspace.build_dir(DEMO_BOARD)
+    bdir = bdir.with_name(bdir.name + "-replay")
+    console.print(f"replaying {len(clips)} {kind} recordings ({DEMO_BLOCKS} blocks each) ...")
+    run = device.run_app(DEMO_BOARD, clips, md, build_dir=bdir)
+    for line in run.lines:
+        if READY.search(line) or "@vmon event" in line or "@vmon status" in line:
+            console.print(f"  device> {line}", markup=False, highlight=False)
+    labels = md.labels
+    table = Table(title=f"device decisions per window vs labels ({kind})")
+    table.add_column("label \\ device")
+    for name in labels:
+        table.add_column(name, justify="right")
+    y = np.concatenate(
+        [
+            np.full(len(w), labels.index(c.label))
+            for c, w in zip(clips, run.windows_by_clip, strict=True)
+        ]
+    )
+    pred = np.concatenate(run.device_predictions(labels))
+    cm = metrics.confusion(y, pred, len(labels))
+    for i, name in enumerate(labels):
+        table.add_row(name, *(str(v) for v in cm[i]))
+    console.print(table)
+    f1 = metrics.classification(y, pred, labels)["macro_f1"]
+    problems = run.compare()
+    console.print(
+        f"{len(y)} windows in {run.seconds:.0f} s, macro-F1 {f1:.4f}; "
+        + ("identical to vmon's predictions window by window" if not problems else "")
+    )
+    if problems:
+        raise VmonError(f"device and tooling differ: {problems[0]} ({len(problems)} in all)")
 
 
-def _model_step(data_dir: str | None, retrain: bool) -> None:
+def _model_step(data_dir: str | None, retrain: bool) -> ModelDir:
     from vmon import embed, train
 
     console.rule("model")
@@ -77,13 +124,14 @@ def _model_step(data_dir: str | None, retrain: bool) -> None:
         f"{summary['int8_macro_f1_min']:.4f}), novelty AUROC {summary['novelty_auroc_mean']:.4f}"
         f"; model card: {(model_dir / 'README.md').relative_to(REPO_ROOT)}"
     )
+    return load_model_dir(model_dir)
 
 
 def run(data_dir: str | None = None, retrain: bool = False) -> None:
     console.rule("dataset")
     data.print_summary(data_dir=data_dir, name=None)
     DEMO_DIR.mkdir(parents=True, exist_ok=True)
-    _model_step(data_dir, retrain)
+    md = _model_step(data_dir, retrain)
     _synthetic_step()
-    _firmware_step()
+    _firmware_step(md, data_dir)
     console.print("[bold green]demo finished[/]")

@@ -65,17 +65,36 @@ def _run_logged(cmd: list[str], env: dict[str, str], log: Path, what: str) -> No
         raise VmonError(f"{what} failed (exit {code}); full log in {log.relative_to(REPO_ROOT)}")
 
 
-def build(board: str = "qemu_cortex_m3", pristine: bool = False) -> Path:
-    """Build app/ for ``board``; return the ELF."""
+def build(
+    board: str = "qemu_cortex_m3",
+    pristine: bool = False,
+    replay: bool = False,
+    model_dir: Path | None = None,
+    source: Path | None = None,
+    build_dir: Path | None = None,
+) -> Path:
+    """Build app/ for ``board``; return the ELF.
+
+    ``replay``: sample from the replay UART (app/replay.conf) into ``build/<board>-replay``.
+    ``model_dir``: embed this model directory instead of the default (models/...).
+    ``source``/``build_dir``: another application (a benchmark image) and where to build it.
+    """
     ws = workspace.require_workspace()
     workspace.require_tools()
     workspace.check_board(ws, board)
     env = workspace.build_env(ws)
     bdir = workspace.build_dir(board)
-    cmd = _west("build", "-b", board, "-d", str(bdir), str(APP_DIR))
+    if replay:
+        bdir = bdir.with_name(bdir.name + "-replay")
+    bdir = build_dir or bdir
+    cmd = _west("build", "-b", board, "-d", str(bdir), str(source or APP_DIR))
     if pristine:
         cmd += ["-p", "always"]
     cmd += ["--", *workspace.cmake_args(env)]
+    if replay:
+        cmd.append("-DEXTRA_CONF_FILE=replay.conf")
+    if model_dir is not None:
+        cmd.append(f"-DVMON_MODEL_DIR={Path(model_dir).resolve()}")
     started = time.monotonic()
     _run_logged(cmd, env, bdir.parent / f"{bdir.name}.build.log", f"building app for {board}")
     elf = bdir / "zephyr" / "zephyr.elf"
@@ -90,6 +109,7 @@ def run_qemu(
     seconds: float = 5.0,
     until: str | None = None,
     echo: bool = True,
+    build_dir: Path | None = None,
 ) -> list[str]:
     """Run the built firmware in QEMU; stop after ``seconds`` or once a line matches ``until``.
 
@@ -101,7 +121,7 @@ def run_qemu(
             f"'{board}' is not a QEMU board; use one of {', '.join(workspace.QEMU_BOARDS)}"
         )
     ws = workspace.require_workspace()
-    bdir = _require_build(board)
+    bdir = build_dir or _require_build(board)
     if workspace.missing_tools():
         workspace.require_tools()
     env = workspace.build_env(ws)

@@ -343,12 +343,13 @@ def test_replay_refuses_a_recording_the_firmware_cannot_take(tmp_path: Path) -> 
 # -- the real firmware on QEMU ------------------------------------------------------------
 
 
-def firmware_or_skip() -> None:
+def firmware_or_skip(what: str = "firmware replay test") -> None:
+    """Skip with one line saying why when there is no workspace or toolchain."""
     if workspace.find_workspace() is None:
-        pytest.skip(f"firmware replay test skipped: {workspace.NO_WORKSPACE}")
+        pytest.skip(f"{what} skipped: {workspace.NO_WORKSPACE}")
     missing = workspace.missing_tools()
     if missing:
-        pytest.skip(f"firmware replay test skipped: missing {', '.join(missing)}")
+        pytest.skip(f"{what} skipped: missing {', '.join(missing)}")
 
 
 @pytest.mark.firmware

@@ -25,13 +25,37 @@ def test_vmon_version(shell: Shell) -> None:
     assert any(re.search(r"^zephyr 3\.7\.\d+ board \S+$", line) for line in lines), lines
 
 
-def test_vmon_model(shell: Shell) -> None:
-    lines = run(shell, "vmon model", r"^model \S+$")
-    assert any(re.search(r"^model \S+$", line) for line in lines), lines
+def test_vmon_model_info(shell: Shell) -> None:
+    lines = run(shell, "vmon model info", r"^sha256 [0-9a-f]{64}$")
+    assert any(re.search(r"^model bearing-fault-12k$", line) for line in lines), lines
+    assert any(re.search(r"^sha256 [0-9a-f]{64}$", line) for line in lines), lines
+    assert any(re.search(r"^inputs 37 outputs 4$", line) for line in lines), lines
+    assert any(re.search(r"^label 3 outer_race$", line) for line in lines), lines
+
+
+def test_vmon_status_and_stats(shell: Shell) -> None:
+    # The synthetic source feeds the cycle from boot: windows are being processed.
+    lines = run(shell, "vmon status", r"^state: (normal|warning|alarm) fault: \S+$")
+    assert any(re.search(r"^state: (normal|warning|alarm) fault: \S+$", ln) for ln in lines)
+    assert any(re.search(r"^decision: model \(fallback 0x00\) model_err: 0$", ln) for ln in lines)
+    lines = run(shell, "vmon stats", r"^cost features: mean \d+ ns")
+    assert any(re.search(r"^processing: blocks [1-9]\d* windows [1-9]", ln) for ln in lines), lines
+    assert any(re.search(r"^cost inference: mean [1-9]\d* ns", ln) for ln in lines), lines
+
+
+def test_vmon_baseline_commands(shell: Shell) -> None:
+    lines = run(shell, "vmon baseline learn 4", r"^learning a baseline from the next 4 windows$")
+    assert any("learning a baseline from the next 4 windows" in ln for ln in lines), lines
+    lines = run(shell, "vmon baseline learn x", r"must be a number")
+    assert any("windows must be a number, got 'x'" in ln for ln in lines), lines
+    lines = run(shell, "vmon baseline show", r"^f36 mean -?\d+ var \d+$")
+    assert any(re.search(r"^baseline: (shipped|learned) ", ln) for ln in lines), lines
+    lines = run(shell, "vmon baseline clear", r"^baseline cleared")
+    assert any("baseline cleared" in ln for ln in lines), lines
 
 
 def test_vmon_group_lists_its_commands(shell: Shell) -> None:
     lines = run(shell, "vmon", r"version")
     text = "\n".join(lines)
-    for command in ("version", "model"):
+    for command in ("version", "model", "status", "stats", "baseline"):
         assert command in text, text

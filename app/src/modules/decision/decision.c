@@ -945,3 +945,8 @@ const char *vmon_zone_str(enum vmon_zone z)
 
 	return (size_t)z < ARRAY_SIZE(names) ? names[z] : "?";
 }
+
+const char *vmon_label_str(enum vmon_label l)
+{
+	return (size_t)l < ARRAY_SIZE(label_names) ? label_names[l] : "?";
+}

@@ -262,6 +262,8 @@ int vmon_decision_baseline_get(float *mean, float *var, size_t n,
 const char *vmon_decision_state_str(enum vmon_decision_state s);
 const char *vmon_fault_str(enum vmon_fault f);
 const char *vmon_zone_str(enum vmon_zone z);
+/** The model label of @p l ("normal", "inner_race", ...). */
+const char *vmon_label_str(enum vmon_label l);
 
 #ifdef __cplusplus
 }

@@ -1,7 +1,8 @@
 /*
  * SPDX-License-Identifier: Apache-2.0
  *
- * The `vmon` shell command group: the operator's view of the node.
+ * The `vmon` shell command group: the operator's view of the node. Modules add their
+ * commands to it with SHELL_SUBCMD_ADD((vmon), ...) (vmon_shell_node.c).
  */
 
 #include <zephyr/kernel.h>
@@ -23,18 +24,7 @@ static int cmd_version(const struct shell *sh, size_t argc, char **argv)
 	return 0;
 }
 
-static int cmd_model(const struct shell *sh, size_t argc, char **argv)
-{
-	ARG_UNUSED(argc);
-	ARG_UNUSED(argv);
-
-	shell_print(sh, "model %s", CONFIG_VMON_MODEL_ID);
-	return 0;
-}
-
-SHELL_STATIC_SUBCMD_SET_CREATE(vmon_cmds,
-	SHELL_CMD(version, NULL, "Firmware, Zephyr and board versions", cmd_version),
-	SHELL_CMD(model, NULL, "Embedded model identifier", cmd_model),
-	SHELL_SUBCMD_SET_END);
-
+SHELL_SUBCMD_SET_CREATE(vmon_cmds, (vmon));
+SHELL_SUBCMD_ADD((vmon), version, NULL, "Firmware, Zephyr and board versions", cmd_version, 1,
+		 0);
 SHELL_CMD_REGISTER(vmon, &vmon_cmds, "vmon vibration node commands", NULL);

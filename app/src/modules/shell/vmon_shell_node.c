@@ -1,0 +1,228 @@
+/*
+ * SPDX-License-Identifier: Apache-2.0
+ *
+ * `vmon status | stats | baseline learn|clear|show | model info`: the measurement cycle
+ * (processing), the decision module and the model, for operators and commissioning.
+ */
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+
+#include <zephyr/kernel.h>
+#include <zephyr/shell/shell.h>
+
+#include <vmon/features.h>
+#include <vmon/model.h>
+
+#include "decision.h"
+#include "processing.h"
+#include "sampling.h"
+
+/* Floats as fixed point: no float formatting in the shell's printf. */
+static void print_milli(const struct shell *sh, const char *name, float v)
+{
+	if (isnan(v)) {
+		shell_print(sh, "%s: none", name);
+		return;
+	}
+	int64_t m = (int64_t)(v * 1000.0f + (v < 0 ? -0.5f : 0.5f));
+
+	shell_print(sh, "%s: %s%lld.%03lld", name, m < 0 ? "-" : "", llabs(m) / 1000,
+		    llabs(m) % 1000);
+}
+
+static const char *baseline_str(enum vmon_baseline_source s)
+{
+	switch (s) {
+	case VMON_BASELINE_SHIPPED:
+		return "shipped";
+	case VMON_BASELINE_LEARNED:
+		return "learned";
+	default:
+		return "none";
+	}
+}
+
+static int cmd_status(const struct shell *sh, size_t argc, char **argv)
+{
+	ARG_UNUSED(argc);
+	ARG_UNUSED(argv);
+	struct vmon_status_msg st;
+	struct vmon_decision_status ds;
+	int err = vmon_processing_status_get(&st);
+
+	if (err == -EAGAIN) {
+		shell_print(sh, "no window processed yet");
+		return 0;
+	}
+	if (err != 0 || vmon_decision_get_status(&ds) != 0) {
+		shell_error(sh, "status unavailable (%d)", err);
+		return -EIO;
+	}
+	shell_print(sh, "state: %s fault: %s", vmon_decision_state_str(ds.state),
+		    vmon_fault_str(ds.fault));
+	shell_print(sh, "window: %u zone: %s velocity_um_s: %u", st.window,
+		    vmon_zone_str(st.last.zone), st.last.velocity_um_s);
+	shell_print(sh, "label: %s confidence_permille: %u",
+		    st.last.fallback & VMON_DECISION_FB_MODEL_UNAVAILABLE ? "none"
+									   : vmon_label_str(st.last.label),
+		    st.last.confidence_permille);
+	print_milli(sh, "novelty", st.last.novelty);
+	shell_print(sh, "decision: %s (fallback 0x%02x) model_err: %d",
+		    st.last.fallback ? "rules" : "model", st.last.fallback, st.model_err);
+	shell_print(sh, "baseline: %s%s", baseline_str(ds.baseline),
+		    ds.learning ? " (learning)" : "");
+	return 0;
+}
+
+static int cmd_stats(const struct shell *sh, size_t argc, char **argv)
+{
+	ARG_UNUSED(argc);
+	ARG_UNUSED(argv);
+	struct vmon_status_msg st;
+	struct vmon_sampling_stats ss;
+	int err = vmon_processing_status_get(&st);
+
+	vmon_sampling_stats_get(&ss);
+	shell_print(sh, "sampling: blocks %u overruns %u bad_crc %u bad_length %u seq_gaps %u "
+		    "seq_missing %u sync_skipped %u",
+		    ss.blocks, ss.overruns, ss.bad_crc, ss.bad_length, ss.seq_gaps,
+		    ss.seq_missing, ss.sync_skipped);
+	if (err != 0) {
+		shell_print(sh, "processing: no window yet");
+		return 0;
+	}
+	const struct vmon_processing_counters *c = &st.counters;
+
+	shell_print(sh, "processing: blocks %u windows %u restarts %u saturated %u stuck %u "
+		    "fallback %u model_errors %u dropped %u",
+		    c->blocks, c->windows, c->restarts, c->saturated, c->stuck, c->fallback,
+		    c->model_errors, c->dropped);
+	for (int s = 0; s < VMON_STAGE_COUNT; s++) {
+		shell_print(sh, "cost %s: mean %u ns (%u cycles) max %u ns", vmon_stage_str(s),
+			    st.cost[s].mean_ns, (uint32_t)st.cost[s].mean_cycles,
+			    st.cost[s].max_ns);
+	}
+	return 0;
+}
+
+static int cmd_baseline_learn(const struct shell *sh, size_t argc, char **argv)
+{
+	unsigned long n = 0;
+
+	if (argc > 1) {
+		char *end;
+
+		n = strtoul(argv[1], &end, 10);
+		if (*argv[1] == '\0' || *end != '\0') {
+			shell_error(sh, "windows must be a number, got '%s'", argv[1]);
+			return -EINVAL;
+		}
+	}
+	int err = vmon_decision_baseline_learn((uint32_t)n);
+
+	if (err != 0) {
+		shell_error(sh, "cannot learn a baseline from %lu windows (%d)", n, err);
+		return err;
+	}
+	struct vmon_decision_status ds;
+
+	(void)vmon_decision_get_status(&ds);
+	shell_print(sh, "learning a baseline from the next %u windows", ds.learn_target);
+	return 0;
+}
+
+static int cmd_baseline_clear(const struct shell *sh, size_t argc, char **argv)
+{
+	ARG_UNUSED(argc);
+	ARG_UNUSED(argv);
+	int err = vmon_decision_baseline_clear();
+
+	if (err != 0) {
+		shell_error(sh, "baseline not cleared (%d)", err);
+		return err;
+	}
+	shell_print(sh, "baseline cleared: using the shipped baseline");
+	return 0;
+}
+
+static int cmd_baseline_show(const struct shell *sh, size_t argc, char **argv)
+{
+	ARG_UNUSED(argc);
+	ARG_UNUSED(argv);
+	struct vmon_decision_status ds;
+	static float mean[VMON_DECISION_FEATURES_MAX];
+	static float var[VMON_DECISION_FEATURES_MAX];
+	enum vmon_baseline_source src;
+	int err = vmon_decision_get_status(&ds);
+
+	if (err != 0) {
+		shell_error(sh, "decision not ready (%d)", err);
+		return err;
+	}
+	shell_print(sh, "baseline: %s learned_windows: %u load_err: %d save_err: %d "
+		    "records_rejected: %u",
+		    baseline_str(ds.baseline), ds.learned_windows, ds.load_err, ds.save_err,
+		    ds.records_rejected);
+	if (ds.learning) {
+		shell_print(sh, "learning: %u of %u windows (%u skipped)", ds.learn_done,
+			    ds.learn_target, ds.learn_skipped);
+	}
+	size_t n = vmon_features_count();
+
+	err = vmon_decision_baseline_get(mean, var, n, &src);
+	if (err != 0) {
+		return 0;
+	}
+	for (size_t i = 0; i < n; i++) {
+		shell_print(sh, "f%02u mean %d var %d", (unsigned int)i, (int)lroundf(mean[i]),
+			    (int)lroundf(var[i]));
+	}
+	return 0;
+}
+
+static int cmd_model_info(const struct shell *sh, size_t argc, char **argv)
+{
+	ARG_UNUSED(argc);
+	ARG_UNUSED(argv);
+	struct vmon_model_info info;
+	struct vmon_status_msg st;
+	int err = vmon_model_get_info(&info);
+
+	if (err != 0) {
+		int why = vmon_processing_status_get(&st) == 0 ? st.model_err : err;
+
+		shell_print(sh, "model: not loaded (%d): deciding on velocity zones only", why);
+		return 0;
+	}
+	shell_print(sh, "model %s", info.name);
+	shell_print(sh, "sha256 %s", info.sha256);
+	shell_print(sh, "features %s", info.feature_hash);
+	shell_print(sh, "bytes %u arena %u used %u peak %u", (unsigned int)info.model_bytes,
+		    (unsigned int)info.arena_bytes, (unsigned int)info.arena_used,
+		    (unsigned int)info.arena_min);
+	shell_print(sh, "inputs %u outputs %u", (unsigned int)info.n_inputs,
+		    (unsigned int)info.n_outputs);
+	for (size_t i = 0; i < info.n_outputs; i++) {
+		shell_print(sh, "label %u %s", (unsigned int)i, info.labels[i]);
+	}
+	return 0;
+}
+
+SHELL_STATIC_SUBCMD_SET_CREATE(vmon_baseline_cmds,
+	SHELL_CMD_ARG(learn, NULL, "Learn the baseline from the next [windows] windows",
+		      cmd_baseline_learn, 1, 1),
+	SHELL_CMD(clear, NULL, "Forget the learned baseline", cmd_baseline_clear),
+	SHELL_CMD(show, NULL, "Baseline source and per-feature mean/variance",
+		  cmd_baseline_show),
+	SHELL_SUBCMD_SET_END);
+
+SHELL_STATIC_SUBCMD_SET_CREATE(vmon_model_cmds,
+	SHELL_CMD(info, NULL, "Loaded model: name, hashes, sizes, labels", cmd_model_info),
+	SHELL_SUBCMD_SET_END);
+
+SHELL_SUBCMD_ADD((vmon), status, NULL, "Node state, zone, scores, fallback", cmd_status, 1, 0);
+SHELL_SUBCMD_ADD((vmon), stats, NULL, "Counters and per-stage cost", cmd_stats, 1, 0);
+SHELL_SUBCMD_ADD((vmon), baseline, &vmon_baseline_cmds, "Commissioning baseline", NULL, 2, 0);
+SHELL_SUBCMD_ADD((vmon), model, &vmon_model_cmds, "Model commands", NULL, 2, 0);
