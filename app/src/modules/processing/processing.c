@@ -236,7 +236,10 @@ static uint32_t sampling_faults(struct vmon_status_msg *st)
 	return faults;
 }
 
-static void status_close_period(struct vmon_status_msg *st)
+/* Per-stage cost into the status: at the end of a period (then the accumulators restart),
+ * and after every window until the first period is complete, so `vmon stats` has figures
+ * from the first window on. */
+static void status_costs(struct vmon_status_msg *st, bool close)
 {
 	for (int s = 0; s < VMON_STAGE_COUNT; s++) {
 		struct stage_acc *a = &p.acc[s];
@@ -247,7 +250,9 @@ static void status_close_period(struct vmon_status_msg *st)
 		st->cost[s].mean_cycles = a->cycles / a->n;
 		st->cost[s].mean_ns = (uint32_t)cost_ns(a->cycles / a->n);
 		st->cost[s].max_ns = (uint32_t)cost_ns(a->max_cycles);
-		*a = (struct stage_acc){0};
+		if (close) {
+			*a = (struct stage_acc){0};
+		}
 	}
 }
 
@@ -458,8 +463,8 @@ static void window_run(void *o)
 	status.counters = p.counters;
 	status.model_err = p.model_err;
 	status_valid = true;
-	if (period) {
-		status_close_period(&status);
+	if (period || p.counters.windows < CONFIG_VMON_PROCESSING_STATUS_WINDOWS) {
+		status_costs(&status, period);
 	}
 	snapshot = status;
 	k_mutex_unlock(&status_lock);
