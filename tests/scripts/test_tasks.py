@@ -42,7 +42,9 @@ def test_list_shows_every_task_with_help() -> None:
 def test_unknown_benchmark_is_one_line() -> None:
     result = invoke("bench", "--suite", "speed")
     assert result.returncode != 0
-    assert result.stderr.strip() == "error: unknown benchmark(s) speed; choose from ml, memmap"
+    assert result.stderr.strip() == (
+        "error: unknown benchmark(s) speed; choose from ml, memmap, fw, app"
+    )
 
 
 def test_build_without_workspace_is_one_line(tmp_path: Path) -> None:
