@@ -545,6 +545,79 @@ def test_budget_on_a_region_the_elf_lacks_is_an_error(builds: Builds, tmp_path: 
         cli.run(elf=str(builds.fw), budgets=str(path), console=quiet())
 
 
+# -- the build's check (python -m vmon.memmap, app/CMakeLists.txt) ----------------------
+
+
+def test_build_check_board_names_most_specific_first() -> None:
+    from vmon.memmap.__main__ import board_names
+
+    assert board_names("mps2/an521/cpu1") == ["mps2_an521_cpu1", "mps2_an521", "mps2"]
+    assert board_names("qemu_cortex_m3/ti_lm3s6965") == [
+        "qemu_cortex_m3_ti_lm3s6965",
+        "qemu_cortex_m3",
+    ]
+
+
+def _build_check(elf: Path, board: str, budgets_path: Path) -> subprocess.CompletedProcess:
+    env = dict(os.environ, PYTHONPATH=str(REPO_ROOT / "scripts"))
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "vmon.memmap",
+            str(elf),
+            "--board",
+            board,
+            "--budgets",
+            str(budgets_path),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+
+
+@needs_gcc
+def test_build_check_passes_and_prints_the_regions(builds: Builds, tmp_path: Path) -> None:
+    path = write_budgets(tmp_path / "ok.yaml", "    regions: {flash: 96 KB, ram: 32 KB}\n")
+    # CMake passes the board with its SoC qualifier; the budgets name the board.
+    run = _build_check(builds.fw, "qemu_cortex_m3/ti_lm3s6965", path)
+    assert run.returncode == 0, run.stderr
+    used = analyze(builds.fw).region_used()
+    assert f"vmon memory flash: {used['flash']:,} B of 98,304 B" in run.stdout
+    assert "vmon memory budgets: all 2 met for qemu_cortex_m3" in run.stdout
+
+
+@needs_gcc
+def test_build_check_fails_the_build_over_budget(builds: Builds, tmp_path: Path) -> None:
+    path = write_budgets(tmp_path / "tight.yaml", "    regions: {flash: 100 B, ram: 32 KB}\n")
+    run = _build_check(builds.fw, "qemu_cortex_m3", path)
+    used = analyze(builds.fw).region_used()["flash"]
+    assert run.returncode == 1
+    assert run.stderr.startswith("error: 1 memory budget(s) exceeded for qemu_cortex_m3")
+    assert f"flash {used:,} B > 100 B" in run.stderr
+    assert "Traceback" not in run.stderr
+
+
+@needs_gcc
+def test_build_check_without_budgets_for_the_board_says_so(builds: Builds, tmp_path: Path) -> None:
+    path = write_budgets(tmp_path / "b.yaml", "    regions: {flash: 96 KB}\n")
+    run = _build_check(builds.fw, "mps2/an521/cpu1", path)
+    assert run.returncode == 0, run.stderr
+    assert "NOT CHECKED, no budgets for board mps2/an521/cpu1" in run.stdout
+    assert "add boards.mps2_an521_cpu1" in run.stdout
+
+
+def test_build_check_bad_budgets_file_is_one_line(tmp_path: Path) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text("version: 1\nboards:\n  qemu_cortex_m3:\n    regions: {flash: lots}\n")
+    run = _build_check(tmp_path / "missing.elf", "qemu_cortex_m3", path)
+    assert run.returncode == 1
+    assert run.stderr.startswith("error: ") and len(run.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in run.stderr
+
+
 # -- diff --------------------------------------------------------------------------------
 
 

@@ -60,8 +60,13 @@
 extern "C" {
 #endif
 
-/** Most features a baseline holds (VMON_FEATURES_MAX of include/vmon/features.h). */
+/** Most features a baseline holds (CONFIG_VMON_DECISION_FEATURES_MAX, at most
+ * VMON_FEATURES_MAX of include/vmon/features.h). */
+#if defined(CONFIG_VMON_DECISION_FEATURES_MAX)
+#define VMON_DECISION_FEATURES_MAX CONFIG_VMON_DECISION_FEATURES_MAX
+#else
 #define VMON_DECISION_FEATURES_MAX 64
+#endif
 
 /** Classifier output order (model.json "labels"). */
 enum vmon_label {

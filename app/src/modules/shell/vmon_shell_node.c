@@ -19,17 +19,19 @@
 #include "processing.h"
 #include "sampling.h"
 
-/* Floats as fixed point: no float formatting in the shell's printf. */
+/* Floats as fixed point: the product's printf has neither float nor long long
+ * (CONFIG_CBPRINTF_REDUCED_INTEGRAL). Values beyond +-2e6 are clamped. */
 static void print_milli(const struct shell *sh, const char *name, float v)
 {
 	if (isnan(v)) {
 		shell_print(sh, "%s: none", name);
 		return;
 	}
-	int64_t m = (int64_t)(v * 1000.0f + (v < 0 ? -0.5f : 0.5f));
+	float c = CLAMP(v, -2.0e6f, 2.0e6f);
+	long m = lroundf(c * 1000.0f);
+	unsigned long a = (unsigned long)labs(m);
 
-	shell_print(sh, "%s: %s%lld.%03lld", name, m < 0 ? "-" : "", llabs(m) / 1000,
-		    llabs(m) % 1000);
+	shell_print(sh, "%s: %s%lu.%03lu", name, m < 0 ? "-" : "", a / 1000UL, a % 1000UL);
 }
 
 static const char *baseline_str(enum vmon_baseline_source s)
