@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from vmon import fwspec
-from vmon.errors import VmonError
+from vmon.errors import VmonError, run_module
 
 MODEL_FILE = "model.tflite"
 META_FILE = "model.json"
@@ -318,12 +318,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model", required=True, type=Path, help="model directory")
     parser.add_argument("--out", required=True, type=Path, help="folder for the generated C")
     args = parser.parse_args(argv)
-    try:
-        write_generated(args.model, args.out)
-    except VmonError as err:
-        print(f"vmon.embed: error: {err}", file=sys.stderr)
-        return 1
-    return 0
+    return run_module("vmon.embed", lambda: write_generated(args.model, args.out))
 
 
 if __name__ == "__main__":

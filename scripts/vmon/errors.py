@@ -8,6 +8,9 @@ line and a non-zero exit code, never a traceback.
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Callable
+
 
 class VmonError(Exception):
     """An error caused by input or environment, reported as one line."""
@@ -16,3 +19,13 @@ class VmonError(Exception):
         # Keep messages on one line: they are printed as-is by the task runner.
         super().__init__(" ".join(message.split()))
         self.code = code
+
+
+def run_module(prog: str, body: Callable[[], object]) -> int:
+    """Exit code of a ``python -m`` entry point: 0, or 1 with ``prog: error: <line>``."""
+    try:
+        body()
+    except VmonError as err:
+        print(f"{prog}: error: {err}", file=sys.stderr)
+        return 1
+    return 0

@@ -595,7 +595,9 @@ def test_build_check_fails_the_build_over_budget(builds: Builds, tmp_path: Path)
     run = _build_check(builds.fw, "qemu_cortex_m3", path)
     used = analyze(builds.fw).region_used()["flash"]
     assert run.returncode == 1
-    assert run.stderr.startswith("error: 1 memory budget(s) exceeded for qemu_cortex_m3")
+    assert run.stderr.startswith(
+        "vmon.memmap: error: 1 memory budget(s) exceeded for qemu_cortex_m3"
+    )
     assert f"flash {used:,} B > 100 B" in run.stderr
     assert "Traceback" not in run.stderr
 
@@ -614,7 +616,8 @@ def test_build_check_bad_budgets_file_is_one_line(tmp_path: Path) -> None:
     path.write_text("version: 1\nboards:\n  qemu_cortex_m3:\n    regions: {flash: lots}\n")
     run = _build_check(tmp_path / "missing.elf", "qemu_cortex_m3", path)
     assert run.returncode == 1
-    assert run.stderr.startswith("error: ") and len(run.stderr.strip().splitlines()) == 1
+    assert run.stderr.startswith("vmon.memmap: error: ")
+    assert len(run.stderr.strip().splitlines()) == 1
     assert "Traceback" not in run.stderr
 
 

@@ -12,7 +12,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from vmon.errors import VmonError
+from vmon.errors import VmonError, run_module
 from vmon.memmap import budgets as budgets_mod
 from vmon.memmap import groups
 from vmon.memmap.analysis import analyze
@@ -75,13 +75,9 @@ def main(argv: list[str] | None = None) -> int:
         "--budgets", type=Path, default=DEFAULT_BUDGETS, help="budgets YAML (app/budgets.yaml)"
     )
     args = parser.parse_args(argv)
-    try:
-        for line in check(args.elf, args.board, args.budgets):
-            print(line)
-    except VmonError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 1
-    return 0
+    return run_module(
+        "vmon.memmap", lambda: print(*check(args.elf, args.board, args.budgets), sep="\n")
+    )
 
 
 if __name__ == "__main__":
