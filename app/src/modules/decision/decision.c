@@ -807,24 +807,31 @@ int vmon_decision_zones_reset(void)
 #endif
 }
 
+/* The baseline in use for a vector of n features; dec_lock held. */
+static int baseline_locked(size_t n, const float **mean, const float **var, bool *learned)
+{
+	if (!dec.ready) {
+		return -EAGAIN;
+	}
+	if (n != dec.cfg.n_features) {
+		return -EINVAL;
+	}
+	return active_baseline(mean, var, learned) ? 0 : -ENODATA;
+}
+
 int vmon_decision_novelty(const int32_t *features, size_t n, float *score)
 {
 	const float *mean;
 	const float *var;
 	bool learned;
-	int rc = 0;
+	int rc;
 
 	if (features == NULL || score == NULL) {
 		return -EINVAL;
 	}
 	k_mutex_lock(&dec_lock, K_FOREVER);
-	if (!dec.ready) {
-		rc = -EAGAIN;
-	} else if (n != dec.cfg.n_features) {
-		rc = -EINVAL;
-	} else if (!active_baseline(&mean, &var, &learned)) {
-		rc = -ENODATA;
-	} else {
+	rc = baseline_locked(n, &mean, &var, &learned);
+	if (rc == 0) {
 		*score = novelty_score(mean, var, features, n);
 	}
 	k_mutex_unlock(&dec_lock);
@@ -901,19 +908,14 @@ int vmon_decision_baseline_get(float *mean, float *var, size_t n,
 	const float *m;
 	const float *v;
 	bool learned;
-	int rc = 0;
+	int rc;
 
 	if (mean == NULL || var == NULL) {
 		return -EINVAL;
 	}
 	k_mutex_lock(&dec_lock, K_FOREVER);
-	if (!dec.ready) {
-		rc = -EAGAIN;
-	} else if (n != dec.cfg.n_features) {
-		rc = -EINVAL;
-	} else if (!active_baseline(&m, &v, &learned)) {
-		rc = -ENODATA;
-	} else {
+	rc = baseline_locked(n, &m, &v, &learned);
+	if (rc == 0) {
 		memcpy(mean, m, n * sizeof(float));
 		memcpy(var, v, n * sizeof(float));
 		if (source != NULL) {
