@@ -98,25 +98,34 @@ def synth(c: Context, out: str, fs: float = 12_000.0, seconds: float = 2.0, seed
     help={
         "board": "Zephyr board, e.g. qemu_cortex_m3 or nrf52840dk/nrf52840",
         "pristine": "clean build",
+        "debug": "development build with app/debug.conf (full shell, stack use; not budgeted)",
     }
 )
 @user_errors
-def build(c: Context, board: str = "qemu_cortex_m3", pristine: bool = False) -> None:
+def build(
+    c: Context, board: str = "qemu_cortex_m3", pristine: bool = False, debug: bool = False
+) -> None:
     """Build the firmware (app/) for a board with the pinned Zephyr workspace."""
     from vmon import firmware
 
-    firmware.build(board=board, pristine=pristine)
+    firmware.build(board=board, pristine=pristine, debug=debug)
 
 
 @task(
-    help={"board": "board of the build to run in QEMU", "seconds": "stop after this many seconds"}
+    help={
+        "board": "board of the build to run in QEMU",
+        "seconds": "stop after this many seconds",
+        "debug": "run the 'invoke build --debug' image",
+    }
 )
 @user_errors
-def run(c: Context, board: str = "qemu_cortex_m3", seconds: float = 5.0) -> None:
+def run(
+    c: Context, board: str = "qemu_cortex_m3", seconds: float = 5.0, debug: bool = False
+) -> None:
     """Run the firmware built for a QEMU board and print its console."""
     from vmon import firmware
 
-    firmware.run_qemu(board=board, seconds=seconds)
+    firmware.run_qemu(board=board, seconds=seconds, debug=debug)
 
 
 @task(help={"board": "board of the build to flash"})

@@ -134,9 +134,8 @@ def bench_app(data: str | None = None) -> list[Target]:
     md = load_model_dir(REPO_ROOT / "models" / "bearing-fault-12k")
     clips = device.held_out_clips(md, data)
     console.print(f"[bold]app[/]: replaying {len(clips)} held-out recordings (minutes)")
-    firmware.build(APP_BOARD, replay=True)
-    bdir = workspace.build_dir(APP_BOARD)
-    run = device.run_app(APP_BOARD, clips, md, build_dir=bdir.with_name(bdir.name + "-replay"))
+    replay_elf = firmware.build(APP_BOARD, replay=True)
+    run = device.run_app(APP_BOARD, clips, md, build_dir=replay_elf.parents[1])
     problems = run.compare()
     for line in problems[:5]:
         console.print(f"  [red]{line}[/]")

@@ -76,9 +76,8 @@ def _firmware_step(md: ModelDir, data_dir: str | None) -> None:
         console.print(f"[bold yellow]firmware step skipped: {workspace.NO_WORKSPACE}[/]")
         return
     kind, clips = _demo_clips(md, data_dir)
-    firmware.build(board=DEMO_BOARD, replay=True, model_dir=md.path)
-    bdir = workspace.build_dir(DEMO_BOARD)
-    bdir = bdir.with_name(bdir.name + "-replay")
+    elf = firmware.build(board=DEMO_BOARD, replay=True, model_dir=md.path)
+    bdir = elf.parents[1]  # build/<board>-replay
     console.print(f"replaying {len(clips)} {kind} recordings ({DEMO_BLOCKS} blocks each) ...")
     run = device.run_app(DEMO_BOARD, clips, md, build_dir=bdir)
     for line in run.lines:

@@ -24,10 +24,18 @@ console = Console()
 APP_DIR = REPO_ROOT / "app"
 
 
-def _require_build(board: str) -> Path:
+def _variant_dir(board: str, replay: bool = False, debug: bool = False) -> Path:
+    """build/<board>[-replay][-debug]: each configuration keeps its own build folder."""
     bdir = workspace.build_dir(board)
+    suffix = ("-replay" if replay else "") + ("-debug" if debug else "")
+    return bdir.with_name(bdir.name + suffix)
+
+
+def _require_build(board: str, debug: bool = False) -> Path:
+    bdir = _variant_dir(board, debug=debug)
     if not (bdir / "zephyr" / "zephyr.elf").is_file():
-        raise VmonError(f"no build for {board}; run 'invoke build --board {board}' first")
+        flag = " --debug" if debug else ""
+        raise VmonError(f"no build for {board}; run 'invoke build --board {board}{flag}' first")
     return bdir
 
 
@@ -72,10 +80,13 @@ def build(
     model_dir: Path | None = None,
     source: Path | None = None,
     build_dir: Path | None = None,
+    debug: bool = False,
 ) -> Path:
     """Build app/ for ``board``; return the ELF.
 
     ``replay``: sample from the replay UART (app/replay.conf) into ``build/<board>-replay``.
+    ``debug``: add app/debug.conf (deferred logging, full shell, stack use; no memory
+    budget) into ``build/<board>[-replay]-debug``.
     ``model_dir``: embed this model directory instead of the default (models/...).
     ``source``/``build_dir``: another application (a benchmark image) and where to build it.
     """
@@ -83,16 +94,14 @@ def build(
     workspace.require_tools()
     workspace.check_board(ws, board)
     env = workspace.build_env(ws)
-    bdir = workspace.build_dir(board)
-    if replay:
-        bdir = bdir.with_name(bdir.name + "-replay")
-    bdir = build_dir or bdir
+    bdir = build_dir or _variant_dir(board, replay=replay, debug=debug)
     cmd = _west("build", "-b", board, "-d", str(bdir), str(source or APP_DIR))
     if pristine:
         cmd += ["-p", "always"]
     cmd += ["--", *workspace.cmake_args(env)]
-    if replay:
-        cmd.append("-DEXTRA_CONF_FILE=replay.conf")
+    extra = [name for name, on in (("replay.conf", replay), ("debug.conf", debug)) if on]
+    if extra:
+        cmd.append(f"-DEXTRA_CONF_FILE={';'.join(extra)}")
     if model_dir is not None:
         cmd.append(f"-DVMON_MODEL_DIR={Path(model_dir).resolve()}")
     started = time.monotonic()
@@ -110,6 +119,7 @@ def run_qemu(
     until: str | None = None,
     echo: bool = True,
     build_dir: Path | None = None,
+    debug: bool = False,
 ) -> list[str]:
     """Run the built firmware in QEMU; stop after ``seconds`` or once a line matches ``until``.
 
@@ -121,7 +131,7 @@ def run_qemu(
             f"'{board}' is not a QEMU board; use one of {', '.join(workspace.QEMU_BOARDS)}"
         )
     ws = workspace.require_workspace()
-    bdir = build_dir or _require_build(board)
+    bdir = build_dir or _require_build(board, debug=debug)
     if workspace.missing_tools():
         workspace.require_tools()
     env = workspace.build_env(ws)

@@ -75,3 +75,53 @@ def test_console_lines_are_cleaned() -> None:
         "[00:00:00.000,000] \x1b[0m<inf> vmon_main: vmon: ready\x1b[0m\r\n"
     )
     assert clean_console_line(raw) == "[00:00:00.000,000] <inf> vmon_main: vmon: ready"
+
+
+@pytest.mark.parametrize(
+    ("replay", "debug", "folder", "extra"),
+    [
+        (False, False, "qemu_cortex_m3", None),
+        (True, False, "qemu_cortex_m3-replay", "-DEXTRA_CONF_FILE=replay.conf"),
+        (False, True, "qemu_cortex_m3-debug", "-DEXTRA_CONF_FILE=debug.conf"),
+        (True, True, "qemu_cortex_m3-replay-debug", "-DEXTRA_CONF_FILE=replay.conf;debug.conf"),
+    ],
+)
+def test_build_variants_have_their_own_folder_and_conf(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    replay: bool,
+    debug: bool,
+    folder: str,
+    extra: str | None,
+) -> None:
+    from vmon import firmware
+
+    base = fake_zephyr(tmp_path / "ws")
+    monkeypatch.setenv("ZEPHYR_BASE", str(base))
+    monkeypatch.setattr(workspace, "require_tools", lambda: None)
+    monkeypatch.setattr(workspace, "build_dir", lambda board: tmp_path / "build" / board)
+    calls: list[list[str]] = []
+
+    def fake_run(cmd: list[str], env: dict[str, str], log: Path, what: str) -> None:
+        calls.append(cmd)
+        bdir = Path(cmd[cmd.index("-d") + 1])
+        (bdir / "zephyr").mkdir(parents=True)
+        (bdir / "zephyr" / "zephyr.elf").write_bytes(b"\x7fELF")
+
+    monkeypatch.setattr(firmware, "_run_logged", fake_run)
+    monkeypatch.setattr(firmware, "REPO_ROOT", tmp_path)
+    elf = firmware.build("qemu_cortex_m3", replay=replay, debug=debug)
+    assert elf == tmp_path / "build" / folder / "zephyr" / "zephyr.elf"
+    (cmd,) = calls
+    extras = [arg for arg in cmd if arg.startswith("-DEXTRA_CONF_FILE=")]
+    assert extras == ([extra] if extra else [])
+
+
+def test_run_without_debug_build_names_the_command(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from vmon import firmware
+
+    monkeypatch.setattr(workspace, "build_dir", lambda board: tmp_path / "build" / board)
+    with pytest.raises(VmonError, match=r"'invoke build --board qemu_cortex_m3 --debug' first"):
+        firmware._require_build("qemu_cortex_m3", debug=True)
