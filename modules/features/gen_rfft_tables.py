@@ -76,7 +76,10 @@ def main() -> int:
         f"_Static_assert(VMON_FEAT_WINDOW / 2 == {cfft_len}, "
         '"CMSIS-DSP arm_rfft_q31 complex FFT length is not window / 2");',
     ]
-    for name, c_name in (("realCoefAQ31", "vmon_rfft_coef_a"), ("realCoefBQ31", "vmon_rfft_coef_b")):
+    for name, c_name in (
+        ("realCoefAQ31", "vmon_rfft_coef_a"),
+        ("realCoefBQ31", "vmon_rfft_coef_b"),
+    ):
         full = read_table(tables_c, name)
         # Pairs k = 0 .. window/2 - 1 of the strided table.
         picked = []
