@@ -4,7 +4,8 @@
   int8 macro-F1 per fold, PTQ loss, novelty AUROC, model and arena size.
 - ``memmap``: parse time of a generated 5+ MB ELF with DWARF (tests/benchmarks/bench_memmap.py).
 - ``fw``: on mps2/an521/cpu1 under QEMU -icount, features + inference per window against
-  the same CMSIS-DSP / CMSIS-NN kernels alone (tests/benchmarks/fw_cost), one run.
+  the same CMSIS-DSP / CMSIS-NN kernels alone (tests/benchmarks/fw_cost), one run, with
+  cpu0 parked (cpu0_park.S) so that the virtual clock counts cpu1's instructions alone.
 - ``app``: the application on qemu_cortex_m3: flash and RAM per area against app/budgets.yaml,
   then every held-out window of the shipped model replayed through the replay UART: scores
   identical to vmon's, macro-F1 equal to the model card's, no window lost.
@@ -13,6 +14,7 @@
 from __future__ import annotations
 
 import json
+import re
 import resource
 import subprocess
 import sys
@@ -87,19 +89,107 @@ def bench_memmap() -> list[Target]:
     return [Target(f"memmap parse of a {result['elf_mb']:.1f} MB ELF", result["best_s"], 5.0, "s")]
 
 
+#: Where mps2/an521's cpu0 boots from (SSE-200 INITSVTOR0 at reset): the park image's home.
+CPU0_BOOT = 0x10000000
+_PARK_SRC = REPO_ROOT / "tests" / "benchmarks" / "fw_cost" / "cpu0_park.S"
+
+
+def cpu0_park_image(build_dir: Path, elf: Path) -> Path:
+    """Assemble the cpu0 park image (tests/benchmarks/fw_cost/cpu0_park.S) for ``elf``.
+
+    It wakes cpu1 at ``elf``'s vector table and sleeps, so that under -icount the virtual
+    clock counts cpu1's instructions only (Zephyr's empty_cpu0 spins instead).
+    """
+    from elftools.elf.elffile import ELFFile
+    from elftools.elf.sections import SymbolTableSection
+
+    with elf.open("rb") as f:
+        symtab = ELFFile(f).get_section_by_name(".symtab")
+        found = (
+            symtab.get_symbol_by_name("_vector_start")
+            if isinstance(symtab, SymbolTableSection)
+            else None
+        )
+        if not found:
+            raise VmonError(f"{elf} has no _vector_start symbol")
+        vectors = int(found[0]["st_value"])
+    cache = (build_dir / "CMakeCache.txt").read_text()
+    m = re.search(r"^CMAKE_C_COMPILER:\w+=(.+)$", cache, re.M)
+    if m is None:
+        raise VmonError(f"no C compiler in {build_dir}/CMakeCache.txt")
+    out = build_dir / "cpu0_park.elf"
+    cmd = [
+        m.group(1).strip(),
+        "-nostdlib",
+        "-mcpu=cortex-m33",
+        "-mthumb",
+        f"-Wa,--defsym,CPU1_VECTORS={vectors:#x}",
+        f"-Wl,--section-start=.vectors={CPU0_BOOT:#x}",
+        f"-Wl,-Ttext={CPU0_BOOT + 8:#x}",
+        "-Wl,--entry=park",
+        "-o",
+        str(out),
+        str(_PARK_SRC),
+    ]
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise VmonError(f"assembling {_PARK_SRC.name} failed: {proc.stderr.strip()[-300:]}")
+    return out
+
+
+def icount_command(argv: list[str], park: Path) -> tuple[list[str], int]:
+    """The build's QEMU command with cpu0's image replaced by ``park``; and the icount shift.
+
+    The pidfile and the extra serial port (a pty) go too: nothing else runs beside it.
+    """
+    from vmon.replay import qemu_option_groups
+
+    groups = qemu_option_groups(argv[1:])
+    shift = None
+    for g in groups:
+        if g[0] == "-icount" and len(g) > 1:
+            m = re.search(r"shift=(\d+)", g[1])
+            shift = int(m.group(1)) if m else None
+    if shift is None:
+        raise VmonError("the fw benchmark needs -icount with a fixed shift (CONFIG_QEMU_ICOUNT)")
+    cpu0 = [g for g in groups if g[0] == "-device" and "empty_cpu0" in " ".join(g[1:])]
+    if len(cpu0) != 1:
+        raise VmonError("the QEMU command has no (single) empty_cpu0 image to replace")
+    serials = [g for g in groups if g[0] == "-serial"]
+    out = [argv[0]]
+    for g in groups:
+        if g[0] == "-pidfile":
+            continue
+        if g is cpu0[0]:
+            g = ["-device", f"loader,file={park}"]
+        elif g[0] == "-serial" and g is not serials[0]:
+            g = ["-serial", "null"]
+        elif g[0] == "-chardev" and len(g) > 1 and g[1].startswith("pty,"):
+            continue
+        out += g
+    return out, shift
+
+
 def bench_fw() -> list[Target]:
-    import re
-
     from vmon import firmware, workspace
+    from vmon.replay import build_qemu_command
 
-    if workspace.find_workspace() is None:
+    ws = workspace.find_workspace()
+    if ws is None:
         raise VmonError(f"the fw benchmark needs the firmware: {workspace.NO_WORKSPACE}")
     src = REPO_ROOT / "tests" / "benchmarks" / "fw_cost"
     bdir = REPO_ROOT / "build" / "bench-fw-cost"
     console.print(f"[bold]fw[/]: {src.relative_to(REPO_ROOT)} on {FW_BOARD}")
-    firmware.build(FW_BOARD, source=src, build_dir=bdir)
-    lines = firmware.run_qemu(
-        FW_BOARD, 120.0, until=r"vmon_cost: (done|.*failed)", echo=False, build_dir=bdir
+    elf = firmware.build(FW_BOARD, source=src, build_dir=bdir)
+    park = cpu0_park_image(bdir, elf)
+    argv, shift = icount_command(build_qemu_command(bdir), park)
+    lines = firmware.run_console(
+        argv,
+        workspace.build_env(ws),
+        120.0,
+        until=r"vmon_cost: (done|.*failed)",
+        echo=False,
+        cwd=bdir,
     )
     found = [m for m in (re.search(r"vmon_cost: windows=(\d+) (.*)", ln) for ln in lines) if m]
     if not found:
@@ -107,12 +197,18 @@ def bench_fw() -> list[Target]:
         raise VmonError(f"the fw benchmark printed no result: {tail}")
     n = int(found[0].group(1))
     v = {k: int(x) for k, x in re.findall(r"(\w+)=(\d+)", found[0].group(2))}
+    # Under -icount shift=s one instruction takes 2^s ns of virtual time.
+    ticks_per_insn = v["clock_hz"] * (1 << shift) / 1e9
+
+    def insn(key: str) -> float:
+        return v[key] / ticks_per_insn / n
+
     core = v["features"] + v["inference"]
     kernels = v["kernels_fft"] + v["kernels_nn"]
     console.print(
-        f"  per window ({n} golden windows, {v['clock_hz']} Hz virtual clock ticks): "
-        f"features {v['features'] / n:.0f}, inference {v['inference'] / n:.0f}; kernels "
-        f"alone: rfft+mag {v['kernels_fft'] / n:.0f}, NN ops {v['kernels_nn'] / n:.0f}"
+        f"  instructions per window ({n} golden windows, cpu1 alone, -icount shift={shift}): "
+        f"features {insn('features'):,.0f}, inference {insn('inference'):,.0f}; kernels "
+        f"alone: rfft+mag {insn('kernels_fft'):,.0f}, NN ops {insn('kernels_nn'):,.0f}"
     )
     return [
         Target("features + inference / kernels alone (an521)", core / kernels, 2.0, "x"),

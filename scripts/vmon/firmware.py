@@ -135,11 +135,29 @@ def run_qemu(
     if workspace.missing_tools():
         workspace.require_tools()
     env = workspace.build_env(ws)
+    return run_console(
+        _west("build", "-d", str(bdir), "-t", "run"), env, seconds, until=until, echo=echo
+    )
+
+
+def run_console(
+    argv: list[str],
+    env: dict[str, str] | None,
+    seconds: float,
+    until: str | None = None,
+    echo: bool = True,
+    cwd: Path = REPO_ROOT,
+) -> list[str]:
+    """Run a program that never exits by itself (QEMU) and collect its console lines.
+
+    Stops after ``seconds`` or once a line matches ``until``; the whole process group is
+    stopped at the end.
+    """
     pattern = re.compile(until) if until else None
     lines: list[str] = []
     proc = subprocess.Popen(
-        _west("build", "-d", str(bdir), "-t", "run"),
-        cwd=REPO_ROOT,
+        argv,
+        cwd=cwd,
         env=env,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,

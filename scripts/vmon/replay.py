@@ -248,7 +248,7 @@ def _ninja_unescape(text: str) -> str:
     return re.sub(r"\$([$ :])", r"\1", text)
 
 
-def _run_qemu_command(build_dir: Path) -> list[str]:
+def build_qemu_command(build_dir: Path) -> list[str]:
     """The QEMU command line of ``west build -t run`` for a build (from its build.ninja)."""
     ninja = build_dir / "build.ninja"
     if not ninja.is_file():
@@ -298,7 +298,7 @@ def replay_uart_slot(build_dir: Path) -> int:
     return same.index(address)
 
 
-def _option_groups(args: Sequence[str]) -> list[list[str]]:
+def qemu_option_groups(args: Sequence[str]) -> list[list[str]]:
     """QEMU options with their values: ``-serial chardev:con`` -> [["-serial", "chardev:con"]]."""
     groups: list[list[str]] = []
     for arg in args:
@@ -319,11 +319,11 @@ def qemu_command(
     ``null``, and the pidfile is dropped. ``icount=False`` drops ``-icount`` and its
     ``-rtc clock=vm``: the guest then runs on the host's clock.
     """
-    argv = _run_qemu_command(build_dir)
+    argv = build_qemu_command(build_dir)
     slot = replay_uart_slot(build_dir) if slot is None else slot
     if slot < 1:
         raise VmonError("the replay UART is the console's serial port; choose another UART")
-    qemu, groups = argv[0], _option_groups(argv[1:])
+    qemu, groups = argv[0], qemu_option_groups(argv[1:])
     serials = [g for g in groups if g[0] == "-serial"]
     dropped_ids = {
         value.removeprefix("chardev:")
@@ -393,7 +393,8 @@ class ReplaySession:
         self._tail: deque[str] = deque(maxlen=15)
 
     def __enter__(self) -> ReplaySession:
-        self.start()
+        if self._proc is None:  # a session started by hand is entered as it is
+            self.start()
         return self
 
     def __exit__(self, *exc: object) -> None:

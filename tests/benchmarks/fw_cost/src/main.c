@@ -7,8 +7,10 @@
  *   inference  vmon_model_quantize() + _run()        vs  the op kernels' Eval (TFLM profiler)
  *
  * on the golden windows (tests/modules/golden). Under QEMU -icount the cycle counter is the
- * virtual clock, which advances by instructions, so the figures are instruction counts up
- * to a constant factor that cancels in the ratio. One line per result for vmon.bench.
+ * virtual clock, which advances by instructions (2^shift ns each), so the figures are
+ * instruction counts times a constant. The clock counts the instructions of every core:
+ * vmon.bench parks cpu0 in WFI (../cpu0_park.S) so they are this core's alone. One line
+ * per result for vmon.bench.
  */
 
 #include <string.h>
