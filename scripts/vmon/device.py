@@ -128,6 +128,57 @@ class AppRun:
         ]
 
 
+def open_app(board: str, md: ModelDir, build_dir: Path | None = None) -> replay.ReplaySession:
+    """Start the application's replay build on QEMU; checks it samples what the model needs.
+
+    Use as a context manager (the session is started already).
+    """
+    bdir = build_dir or workspace.build_dir(board)
+    if not (bdir / "zephyr" / "zephyr.elf").is_file():
+        raise VmonError(f"no build for {board} in {bdir}; run `invoke build` first")
+    cfg = md.feature_config
+    session = replay.ReplaySession(bdir)
+    fmt = session.start()
+    if fmt.axes != 1 or fmt.fs_hz != round(cfg.fs_hz):
+        session.close()
+        raise VmonError(
+            f"the firmware samples {fmt.axes} axes at {fmt.fs_hz} Hz; replay needs 1 axis at "
+            f"the model's {cfg.fs_hz:g} Hz"
+        )
+    return session
+
+
+def stream(
+    session: replay.ReplaySession,
+    segments: Sequence[tuple[Sequence[str], Sequence[bytes]]],
+    period_s: float,
+    last_blk: int,
+    settle_s: float = 20.0,
+) -> float:
+    """Send (shell commands, frames) segments; wait for the window that ends on ``last_blk``.
+
+    The guest runs behind the host's pacing: the wait lasts while the console keeps moving
+    and gives up after ``settle_s`` of silence. Returns the seconds from first frame to end.
+    """
+    t0 = time.monotonic()
+    for commands, frames in segments:
+        for command in commands:
+            session.send_console(command + "\n")
+            time.sleep(0.5)
+        session.send(frames, period_s)
+    pattern = re.compile(rf'"blk":{last_blk},')
+    seen, quiet_since = 0, time.monotonic()
+    while last_blk >= 0 and session.running:
+        if session.wait_for(pattern, 1.0, start=seen) is not None:
+            break
+        n = len(session.lines())
+        if n != seen:
+            seen, quiet_since = max(n - 1, 0), time.monotonic()
+        elif time.monotonic() - quiet_since > settle_s:
+            break
+    return time.monotonic() - t0
+
+
 def run_app(
     board: str,
     clips: Sequence[Clip],
@@ -141,49 +192,23 @@ def run_app(
 
     ``commands``: (clip index, shell command) typed on the console before that clip.
     """
-    bdir = build_dir or workspace.build_dir(board)
-    if not (bdir / "zephyr" / "zephyr.elf").is_file():
-        raise VmonError(f"no build for {board} in {bdir}; run `invoke build` first")
     interp = MicroInterpreter(md.model)
     cfg = md.feature_config
-    with replay.ReplaySession(bdir) as session:
+    with open_app(board, md, build_dir) as session:
         fmt = session.format
         assert fmt is not None
-        if fmt.axes != 1:
-            raise VmonError(f"the firmware samples {fmt.axes} axes; replay needs 1")
-        if fmt.fs_hz != round(cfg.fs_hz):
-            raise VmonError(
-                f"the firmware samples at {fmt.fs_hz} Hz, the model's features at {cfg.fs_hz:g}"
-            )
         seq = 0
         exps: list[Expected] = []
-        t0 = time.monotonic()
+        segments: list[tuple[list[str], list[bytes]]] = []
         for i, clip in enumerate(clips):
-            for at, command in commands:
-                if at == i:
-                    session.send_console(command + "\n")
-                    time.sleep(0.5)
             blocks = blocks_of(clip.counts, fmt.block_len)
             exps.append(expected(md, interp, clip, fmt.block_len, seq))
             frames = [replay.encode_frame(seq + k, b) for k, b in enumerate(blocks)]
-            session.send(frames, fmt.block_len / cfg.fs_hz)
-            last_seq = seq + len(frames) - 1
+            segments.append(([c for at, c in commands if at == i], frames))
             # Skip one sequence number: the firmware restarts its window.
-            seq = last_seq + 2
+            seq += len(frames) + 1
         want_last = max((e.last_block_seq[-1] for e in exps if e.last_block_seq), default=-1)
-        pattern = re.compile(rf'"blk":{want_last},')
-        # The guest runs behind the host's pacing: wait for the last window while the
-        # console keeps moving, give up after settle_s of silence.
-        seen, quiet_since = 0, time.monotonic()
-        while want_last >= 0 and session.running:
-            if session.wait_for(pattern, 1.0, start=seen) is not None:
-                break
-            n = len(session.lines())
-            if n != seen:
-                seen, quiet_since = max(n - 1, 0), time.monotonic()
-            elif time.monotonic() - quiet_since > settle_s:
-                break
-        seconds = time.monotonic() - t0
+        seconds = stream(session, segments, fmt.block_len / cfg.fs_hz, want_last, settle_s)
         lines = session.lines()
     records = parse_records(lines)
     run = AppRun(list(clips), exps, records, lines, seconds)

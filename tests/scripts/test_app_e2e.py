@@ -11,13 +11,15 @@ The full held-out set (3,580 windows, the model card's figure) runs as
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
 from test_replay import firmware_or_skip
-from vmon import device, firmware, metrics, workspace
+from vmon import device, firmware, metrics, replay, workspace
 from vmon.errors import VmonError
-from vmon.model import load_model_dir
+from vmon.model import MicroInterpreter, load_model_dir
 from vmon.paths import REPO_ROOT, resolve_data_dir
 
 MODEL = REPO_ROOT / "models" / "bearing-fault-12k"
@@ -119,3 +121,89 @@ def test_held_out_recordings_end_to_end() -> None:
     assert all(r["overruns"] == 0 and r["bad_frames"] == 0 and r["dropped"] == 0 for r in status)
     assert status[-1]["restarts"] <= len(order) - 1
     assert all(w["fb"] == 0 for got in run.windows_by_clip for w in got)
+
+
+# Decision fallback and sensor-fault bits (app/src/modules/decision/decision.h,
+# app/src/modules/processing/processing.h).
+FB_INPUT_SATURATED, FB_INPUT_STUCK = 1 << 3, 1 << 4
+SENSOR_SATURATED, SENSOR_STUCK, SENSOR_BAD_FRAME, SENSOR_LOST = 1, 2, 4, 8
+
+
+@pytest.mark.firmware
+@pytest.mark.slow
+def test_bad_input_is_counted_reported_and_survived() -> None:
+    """Corrupt frames, clipped and stuck samples: counted, reported as sensor faults, decided
+    by the rules; the node keeps running, learns nothing from them and recovers."""
+    app_or_skip()
+    md = load_model_dir(MODEL)
+    # Any normal data will do (this is about the node, not the model's accuracy): the whole
+    # normal recording of the held-out fold.
+    normal = next(c for c in device.held_out_clips(md, None) if c.label == "normal")
+    block = 512
+    good = device.blocks_of(device.recording_counts(md, None, normal.name).counts, block)
+    assert len(good) >= 8 + 42, "the normal recording is too short for this test"
+    # Clipped: the normal signal made so loud that every block hits the int16 limits.
+    gain = int(np.ceil(40_000 / np.abs(good[:8].astype(np.int32)).max(axis=(1, 2)).min()))
+    loud = np.clip(good[:8].astype(np.int32) * gain, -32768, 32767).astype(np.int16)
+    assert all(((b == 32767) | (b == -32768)).any() for b in loud)
+    stuck = np.full((8, block, 1), 100, np.int16)
+    tail = good[8 : 8 + 42]
+
+    def frames(first_seq: int, blocks: np.ndarray) -> list[bytes]:
+        return [replay.encode_frame(first_seq + k, b) for k, b in enumerate(blocks)]
+
+    # A bad CRC (seq 8) and a bad header (seq 9: 256 samples, zero payload, which holds no
+    # sync word, so exactly two bad frames are counted); the firmware never sees 8 and 9.
+    bad_crc = bytearray(replay.encode_frame(8, good[0]))
+    bad_crc[-1] ^= 0xFF
+    bad_len = replay.encode_frame(9, np.zeros(256, np.int16))
+    segments = [
+        (["vmon baseline learn 12"], frames(0, good[:8])),  # blocks 0..7: 7 windows
+        ([], [bytes(bad_crc), bad_len]),
+        ([], frames(10, loud)),  # blocks 10..17: a gap, then 7 clipped windows
+        ([], frames(18, stuck)),  # 18..25: 1 clipped + stuck, then 7 stuck windows
+        ([], frames(26, tail)),  # 26..67: 1 stuck + good, then 41 good windows
+    ]
+    firmware.build(BOARD, replay=True)
+    bdir = workspace.build_dir(BOARD).with_name(workspace.build_dir(BOARD).name + "-replay")
+    with device.open_app(BOARD, md, bdir) as session:
+        device.stream(session, segments, block / md.feature_config.fs_hz, last_blk=67)
+        # The 64th window (blk 67) closes a status period: its record follows the window's.
+        session.wait_for(re.compile(r"@vmon status "), 10.0)
+        lines = session.lines()
+    rec = device.parse_records(lines)
+    wins = {w["blk"]: w for w in rec["win"]}
+
+    # Every window arrives (the gap restarts the window once), in order: nothing crashed.
+    assert sorted(wins) == [*range(1, 8), *range(11, 68)], sorted(wins)
+    assert [w["w"] for w in rec["win"]] == list(range(len(rec["win"])))
+    # Clipped and stuck windows are decided by the rules, good ones by the model.
+    assert all(wins[b]["fb"] & FB_INPUT_SATURATED for b in range(11, 19))
+    assert all(wins[b]["fb"] & FB_INPUT_STUCK for b in range(19, 26))
+    assert all(wins[b]["fb"] == 0 and wins[b]["scores"] is not None for b in range(27, 68))
+    # The good data after the faults gets exactly the tooling's scores.
+    interp = MicroInterpreter(md.model)
+    exp = device.expected(md, interp, device.Clip("tail", "normal", tail.reshape(-1)), block, 26)
+    assert exp.last_block_seq == list(range(27, 68))
+    assert [wins[b]["scores"] for b in exp.last_block_seq] == exp.scores.tolist()
+
+    # Reported: one sensor-fault event per change of cause, then sensor_ok.
+    sensor = [e for e in rec["event"] if e["type"] in ("sensor_fault", "sensor_ok")]
+    causes = 0
+    for e in sensor[:-1]:
+        assert e["type"] == "sensor_fault", sensor
+        causes |= e["detail"]
+    assert causes == SENSOR_SATURATED | SENSOR_STUCK | SENSOR_BAD_FRAME | SENSOR_LOST, sensor
+    assert sensor[-1]["type"] == "sensor_ok", sensor
+    # Counted: the status record at window 64.
+    status = rec["status"]
+    assert status, "no status record"
+    s = status[0]
+    assert (s["bad_frames"], s["seq_missing"], s["restarts"]) == (2, 2, 1), s
+    assert (s["saturated"], s["stuck"], s["overruns"], s["dropped"]) == (8, 7, 0, 0), s
+    # Nothing learned from bad windows: the 12-window baseline needed 5 good windows after
+    # them (7 before, 15 clipped or stuck skipped), so it completed at window 27 (28 if the
+    # stuck-to-good window counts as out of range), not at window 12.
+    baseline = [e for e in rec["event"] if e["type"] == "baseline"]
+    assert [e["detail"] for e in baseline] == [12], rec["event"]
+    assert 27 <= baseline[0]["w"] <= 28, baseline
