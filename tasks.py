@@ -243,7 +243,7 @@ def embed(c: Context, model: str | None = None) -> None:
 
 @task(
     help={
-        "suite": "ml, memmap, fw or app (repeatable; default: all)",
+        "suite": "ml, memmap, fw, app or replay (repeatable; default: all)",
         "data": "dataset for the ml benchmark (default: the shared CWRU 12 kHz set)",
     },
     iterable=["suite"],

@@ -9,6 +9,9 @@
 - ``app``: the application on qemu_cortex_m3: flash and RAM per area against app/budgets.yaml,
   then every held-out window of the shipped model replayed through the replay UART: scores
   identical to vmon's, macro-F1 equal to the model card's, no window lost.
+- ``replay``: 10 s of full-range samples at 12.8 kHz x 1 and 6.4 kHz x 3 streamed at the
+  nominal rate into the replay echo firmware on both QEMU boards: no block lost or altered
+  (the rate the QEMU UART reaches is reported; TCP flow control holds back the rest).
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ from vmon.errors import VmonError
 from vmon.paths import REPO_ROOT
 
 console = Console()
-SUITES = ("ml", "memmap", "fw", "app")
+SUITES = ("ml", "memmap", "fw", "app", "replay")
 FW_BOARD = "mps2/an521/cpu1"
 APP_BOARD = "qemu_cortex_m3"
 
@@ -259,6 +262,46 @@ def bench_app(data: str | None = None) -> list[Target]:
     ]
 
 
+#: (sampling rate, axes) the replay source must carry without loss (issue #6).
+REPLAY_RATES = ((12_800, 1), (6_400, 3))
+REPLAY_SECONDS = 10.0
+
+
+def bench_replay() -> list[Target]:
+    import numpy as np
+
+    from vmon import replay, workspace
+
+    if workspace.find_workspace() is None:
+        raise VmonError(f"the replay benchmark needs the firmware: {workspace.NO_WORKSPACE}")
+    targets: list[Target] = []
+    for board in workspace.QEMU_BOARDS:
+        for fs, axes in REPLAY_RATES:
+            console.print(f"[bold]replay[/]: {board}, {fs} Hz x {axes}, {REPLAY_SECONDS:g} s")
+            bdir = replay.build_replay_echo(board, axes=axes, fs_hz=fs)
+            n = int(REPLAY_SECONDS * fs)
+            # Full-range counts: the payload is full of bytes that look like sync words.
+            counts = np.random.default_rng(fs + axes).integers(
+                -32768, 32767, (n, axes), dtype=np.int16, endpoint=True
+            )
+            result = replay.replay_recording(board, counts, float(fs), build_dir=bdir)
+            last = result.echoes[-1] if result.echoes else None
+            faults = (
+                last.overruns + last.bad_crc + last.bad_length + last.seq_gaps
+                if last is not None
+                else -1
+            )
+            console.print(
+                f"  {len(result.echoes)}/{len(result.sent)} blocks in {result.elapsed_s:.1f} s "
+                f"({result.blocks_per_s:.1f} blocks/s, nominal {fs / 512:.1f}); firmware "
+                f"counters overruns+bad+gaps {faults}"
+            )
+            bad = len(result.lost) + len(result.corrupted) + (faults if faults > 0 else 0)
+            name = f"blocks lost or altered, {board} {fs / 1000:g} kHz x{axes}"
+            targets.append(Target(name, bad, 0, "blk"))
+    return targets
+
+
 def run(suites: list[str] | None = None, data: str | None = None) -> None:
     chosen = suites or list(SUITES)
     unknown = sorted(set(chosen) - set(SUITES))
@@ -275,6 +318,8 @@ def run(suites: list[str] | None = None, data: str | None = None) -> None:
         targets += bench_fw()
     if "app" in chosen:
         targets += bench_app(data)
+    if "replay" in chosen:
+        targets += bench_replay()
     table = Table(title="benchmarks (measured on this machine)")
     for col in ("target", "measured", "limit", "result"):
         table.add_column(col, justify="left" if col == "target" else "right")

@@ -43,7 +43,7 @@ def test_unknown_benchmark_is_one_line() -> None:
     result = invoke("bench", "--suite", "speed")
     assert result.returncode != 0
     assert result.stderr.strip() == (
-        "error: unknown benchmark(s) speed; choose from ml, memmap, fw, app"
+        "error: unknown benchmark(s) speed; choose from ml, memmap, fw, app, replay"
     )
 
 
