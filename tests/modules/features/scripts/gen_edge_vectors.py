@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: Apache-2.0
 """Edge-case windows for the feature pipeline test, with their features from vmon.features.
 
-The golden vectors (tests/modules/golden, `invoke golden`) are the main gate; these add
+The golden vectors (tests/modules/golden, `invoke embed`) are the main gate; these add
 windows that reach the corners of the integer pipeline the golden set may not: DC removal
 that needs the int16 clip, negative sums whose rounding floors, impulses, tiny amplitudes
 (log2 of small numbers), chirps across the band plan.
