@@ -103,19 +103,12 @@ def cpu0_park_image(build_dir: Path, elf: Path) -> Path:
     It wakes cpu1 at ``elf``'s vector table and sleeps, so that under -icount the virtual
     clock counts cpu1's instructions only (Zephyr's empty_cpu0 spins instead).
     """
-    from elftools.elf.elffile import ELFFile
-    from elftools.elf.sections import SymbolTableSection
+    from vmon.memmap import elf as memmap_elf
 
-    with elf.open("rb") as f:
-        symtab = ELFFile(f).get_section_by_name(".symtab")
-        found = (
-            symtab.get_symbol_by_name("_vector_start")
-            if isinstance(symtab, SymbolTableSection)
-            else None
-        )
-        if not found:
-            raise VmonError(f"{elf} has no _vector_start symbol")
-        vectors = int(found[0]["st_value"])
+    symbols = memmap_elf.load(elf).symbols or []
+    vectors = next((sym.address for sym in symbols if sym.name == "_vector_start"), None)
+    if vectors is None:
+        raise VmonError(f"{elf} has no _vector_start symbol")
     cache = (build_dir / "CMakeCache.txt").read_text()
     m = re.search(r"^CMAKE_C_COMPILER:\w+=(.+)$", cache, re.M)
     if m is None:
@@ -145,9 +138,9 @@ def icount_command(argv: list[str], park: Path) -> tuple[list[str], int]:
 
     The pidfile and the extra serial port (a pty) go too: nothing else runs beside it.
     """
-    from vmon.replay import qemu_option_groups
+    from vmon.replay import console_only, qemu_option_groups
 
-    groups = qemu_option_groups(argv[1:])
+    groups = console_only(qemu_option_groups(argv[1:]))
     shift = None
     for g in groups:
         if g[0] == "-icount" and len(g) > 1:
@@ -158,18 +151,9 @@ def icount_command(argv: list[str], park: Path) -> tuple[list[str], int]:
     cpu0 = [g for g in groups if g[0] == "-device" and "empty_cpu0" in " ".join(g[1:])]
     if len(cpu0) != 1:
         raise VmonError("the QEMU command has no (single) empty_cpu0 image to replace")
-    serials = [g for g in groups if g[0] == "-serial"]
     out = [argv[0]]
     for g in groups:
-        if g[0] == "-pidfile":
-            continue
-        if g is cpu0[0]:
-            g = ["-device", f"loader,file={park}"]
-        elif g[0] == "-serial" and g is not serials[0]:
-            g = ["-serial", "null"]
-        elif g[0] == "-chardev" and len(g) > 1 and g[1].startswith("pty,"):
-            continue
-        out += g
+        out += ["-device", f"loader,file={park}"] if g is cpu0[0] else g
     return out, shift
 
 
@@ -285,18 +269,15 @@ def bench_replay() -> list[Target]:
                 -32768, 32767, (n, axes), dtype=np.int16, endpoint=True
             )
             result = replay.replay_recording(board, counts, float(fs), build_dir=bdir)
+            # The firmware's own counters, as of its last echo (no echo: all blocks lost).
             last = result.echoes[-1] if result.echoes else None
-            faults = (
-                last.overruns + last.bad_crc + last.bad_length + last.seq_gaps
-                if last is not None
-                else -1
-            )
+            faults = last.overruns + last.bad_crc + last.bad_length + last.seq_gaps if last else 0
             console.print(
                 f"  {len(result.echoes)}/{len(result.sent)} blocks in {result.elapsed_s:.1f} s "
                 f"({result.blocks_per_s:.1f} blocks/s, nominal {fs / 512:.1f}); firmware "
                 f"counters overruns+bad+gaps {faults}"
             )
-            bad = len(result.lost) + len(result.corrupted) + (faults if faults > 0 else 0)
+            bad = len(result.lost) + len(result.corrupted) + faults
             name = f"blocks lost or altered, {board} {fs / 1000:g} kHz x{axes}"
             targets.append(Target(name, bad, 0, "blk"))
     return targets

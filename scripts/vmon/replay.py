@@ -309,6 +309,28 @@ def qemu_option_groups(args: Sequence[str]) -> list[list[str]]:
     return groups
 
 
+def console_only(groups: list[list[str]]) -> list[list[str]]:
+    """QEMU option groups without the pidfile and without every serial port but the first
+    (the console), nor the chardevs those ports used (mps2/an521 adds uart1 on a pty)."""
+    serials = [g for g in groups if g[0] == "-serial"]
+    dropped_ids = {
+        value.removeprefix("chardev:")
+        for g in serials[1:]
+        for value in g[1:]
+        if value.startswith("chardev:")
+    }
+
+    def keep(g: list[str]) -> bool:
+        if g[0] == "-pidfile" or (g[0] == "-serial" and g is not serials[0]):
+            return False
+        if g[0] == "-chardev" and len(g) > 1:
+            ids = {p.removeprefix("id=") for p in g[1].split(",") if p.startswith("id=")}
+            return not ids & dropped_ids
+        return True
+
+    return [g for g in groups if keep(g)]
+
+
 def qemu_command(
     build_dir: Path, port: int, slot: int | None = None, icount: bool = True
 ) -> list[str]:
@@ -323,31 +345,17 @@ def qemu_command(
     slot = replay_uart_slot(build_dir) if slot is None else slot
     if slot < 1:
         raise VmonError("the replay UART is the console's serial port; choose another UART")
-    qemu, groups = argv[0], qemu_option_groups(argv[1:])
-    serials = [g for g in groups if g[0] == "-serial"]
-    dropped_ids = {
-        value.removeprefix("chardev:")
-        for g in serials[1:]
-        for value in g[1:]
-        if value.startswith("chardev:")
-    }
-
-    def keep(g: list[str]) -> bool:
-        if g[0] == "-pidfile" or (g[0] == "-serial" and g is not serials[0]):
-            return False
-        if not icount and g[0] in ("-icount", "-rtc"):
-            return False
-        if g[0] == "-chardev" and len(g) > 1:
-            ids = {p.removeprefix("id=") for p in g[1].split(",") if p.startswith("id=")}
-            return not ids & dropped_ids
-        return True
-
-    out = [qemu]
+    groups = console_only(qemu_option_groups(argv[1:]))
+    if not any(g[0] == "-serial" for g in groups):
+        raise VmonError(f"the QEMU command of {build_dir} has no console serial port")
+    out = [argv[0]]
+    console_serial = True
     for g in groups:
-        if not keep(g):
+        if not icount and g[0] in ("-icount", "-rtc"):
             continue
         out += g
-        if serials and g is serials[0]:
+        if g[0] == "-serial" and console_serial:
+            console_serial = False
             for _ in range(1, slot):
                 out += ["-serial", "null"]
             out += [
@@ -356,8 +364,6 @@ def qemu_command(
                 "-serial",
                 f"chardev:{_REPLAY_CHARDEV}",
             ]
-    if not serials:
-        raise VmonError(f"the QEMU command of {build_dir} has no console serial port")
     return out
 
 

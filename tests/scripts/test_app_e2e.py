@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 from test_replay import firmware_or_skip
-from vmon import device, firmware, metrics, replay, workspace
+from vmon import device, firmware, metrics, replay
 from vmon.errors import VmonError
 from vmon.model import MicroInterpreter, load_model_dir
 from vmon.paths import REPO_ROOT, resolve_data_dir
@@ -76,8 +76,7 @@ def test_held_out_recordings_end_to_end() -> None:
     learn = device.Clip("normal:learn", "normal", whole[start : start + LEARN_BLOCKS * 512])
     order = [learn, *faults, normal]
 
-    firmware.build(BOARD, replay=True)
-    bdir = workspace.build_dir(BOARD).with_name(workspace.build_dir(BOARD).name + "-replay")
+    bdir = firmware.build(BOARD, replay=True).parents[1]
     run = device.run_app(
         BOARD, order, md, build_dir=bdir, commands=[(0, f"vmon baseline learn {LEARN_WINDOWS}")]
     )
@@ -164,8 +163,7 @@ def test_bad_input_is_counted_reported_and_survived() -> None:
         ([], frames(18, stuck)),  # 18..25: 1 clipped + stuck, then 7 stuck windows
         ([], frames(26, tail)),  # 26..67: 1 stuck + good, then 41 good windows
     ]
-    firmware.build(BOARD, replay=True)
-    bdir = workspace.build_dir(BOARD).with_name(workspace.build_dir(BOARD).name + "-replay")
+    bdir = firmware.build(BOARD, replay=True).parents[1]
     with device.open_app(BOARD, md, bdir) as session:
         device.stream(session, segments, block / md.feature_config.fs_hz, last_blk=67)
         # The 64th window (blk 67) closes a status period: its record follows the window's.
