@@ -44,7 +44,7 @@ def user_errors(func: F) -> F:
 @user_errors
 def demo(c: Context, data: str | None = None, retrain: bool = False) -> None:
     """Run the product end to end on the embedded default data (and firmware on QEMU)."""
-    from vmon import demo as demo_mod
+    from vmon.workflows import demo as demo_mod
 
     demo_mod.run(data_dir=data, retrain=retrain)
 
@@ -58,9 +58,9 @@ def demo(c: Context, data: str | None = None, retrain: bool = False) -> None:
 @user_errors
 def dataset_info(c: Context, data: str | None = None, dataset: str | None = None) -> None:
     """Summarize the datasets in the shared format: recordings, labels, loads, durations."""
-    from vmon import data as data_mod
+    from vmon.data import summary
 
-    data_mod.print_summary(data_dir=data, name=dataset)
+    summary.print_summary(data_dir=data, name=dataset)
 
 
 @task(
@@ -73,7 +73,7 @@ def dataset_info(c: Context, data: str | None = None, dataset: str | None = None
 @user_errors
 def dataset_import(c: Context, src: str, out: str, rate: str = "12k") -> None:
     """Import raw CWRU .mat files into the vmon dataset format (npz + index.csv)."""
-    from vmon.importers import cwru
+    from vmon.data.importers import cwru
 
     cwru.import_to_file(Path(src), Path(out), rate=rate)
 
@@ -89,7 +89,7 @@ def dataset_import(c: Context, src: str, out: str, rate: str = "12k") -> None:
 @user_errors
 def synth(c: Context, out: str, fs: float = 12_000.0, seconds: float = 2.0, seed: int = 0) -> None:
     """Generate a synthetic bearing-vibration dataset (normal and three faults at four loads)."""
-    from vmon import synth as synth_mod
+    from vmon.data import synth as synth_mod
 
     synth_mod.write_default_set(Path(out), fs=fs, seconds=seconds, seed=seed)
 
@@ -106,7 +106,7 @@ def build(
     c: Context, board: str = "qemu_cortex_m3", pristine: bool = False, debug: bool = False
 ) -> None:
     """Build the firmware (app/) for a board with the pinned Zephyr workspace."""
-    from vmon import firmware
+    from vmon.firmware import build as firmware
 
     firmware.build(board=board, pristine=pristine, debug=debug)
 
@@ -123,7 +123,7 @@ def run(
     c: Context, board: str = "qemu_cortex_m3", seconds: float = 5.0, debug: bool = False
 ) -> None:
     """Run the firmware built for a QEMU board and print its console."""
-    from vmon import firmware
+    from vmon.firmware import build as firmware
 
     firmware.run_qemu(board=board, seconds=seconds, debug=debug)
 
@@ -132,7 +132,7 @@ def run(
 @user_errors
 def flash(c: Context, board: str = "nrf52840dk/nrf52840") -> None:
     """Flash the firmware built for a hardware board (west flash)."""
-    from vmon import firmware
+    from vmon.firmware import build as firmware
 
     firmware.flash(board=board)
 
@@ -150,7 +150,7 @@ def test(
     c: Context, python: bool = False, firmware: bool = False, platform: list[str] | None = None
 ) -> None:
     """Run every test: pytest for the tooling, twister for the firmware on both QEMU boards."""
-    from vmon import testing
+    from vmon.workflows import testing
 
     testing.run_all(
         python=python or not firmware, firmware=firmware or not python, platforms=platform or None
@@ -219,7 +219,7 @@ def retrain(
     split: str | None = None,
 ) -> None:
     """Train the int8 fault classifier and novelty baseline; write models/<name>/."""
-    from vmon import train
+    from vmon.ml import train
 
     tc = train.TrainConfig()
     for key, value in (("name", name), ("seed", seed), ("epochs", epochs), ("split", split)):
@@ -232,10 +232,10 @@ def retrain(
 @user_errors
 def embed(c: Context, model: str | None = None) -> None:
     """Check a model directory against the firmware and generate its C build input."""
-    from vmon import embed as embed_mod
-    from vmon import golden
+    from vmon.ml import embed as embed_mod
+    from vmon.ml import golden
+    from vmon.ml.train import DEFAULT_MODEL_NAME
     from vmon.paths import REPO_ROOT
-    from vmon.train import DEFAULT_MODEL_NAME
 
     model_dir = Path(model) if model else REPO_ROOT / "models" / DEFAULT_MODEL_NAME
     embed_mod.embed(model_dir, REPO_ROOT / "build" / "vmon_generated", REPO_ROOT / golden.C_HEADER)
@@ -251,6 +251,6 @@ def embed(c: Context, model: str | None = None) -> None:
 @user_errors
 def bench(c: Context, suite: list[str] | None = None, data: str | None = None) -> None:
     """Measure the targets: retrain, model size, memmap speed, the app's memory and replay."""
-    from vmon import bench as bench_mod
+    from vmon.workflows import bench as bench_mod
 
     bench_mod.run(suites=suite or None, data=data)

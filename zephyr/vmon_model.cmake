@@ -9,7 +9,7 @@ set(VMON_GENERATED_DIR ${CMAKE_BINARY_DIR}/vmon_generated)
 
 execute_process(
   COMMAND ${CMAKE_COMMAND} -E env PYTHONPATH=${VMON_ROOT}/scripts
-          ${PYTHON_EXECUTABLE} -m vmon.embed --model ${VMON_MODEL_DIR} --out ${VMON_GENERATED_DIR}
+          ${PYTHON_EXECUTABLE} -m vmon.codegen.model --model ${VMON_MODEL_DIR} --out ${VMON_GENERATED_DIR}
   RESULT_VARIABLE vmon_embed_result
   ERROR_VARIABLE vmon_embed_error
 )
@@ -21,8 +21,8 @@ endif()
 set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS
   ${VMON_MODEL_DIR}/model.tflite
   ${VMON_MODEL_DIR}/model.json
-  ${VMON_ROOT}/scripts/vmon/embed.py
-  ${VMON_ROOT}/scripts/vmon/fwspec.py
+  ${VMON_ROOT}/scripts/vmon/codegen/model.py
+  ${VMON_ROOT}/scripts/vmon/dsp/spec.py
 )
 
 zephyr_include_directories(${VMON_GENERATED_DIR})

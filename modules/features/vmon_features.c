@@ -1,7 +1,7 @@
 /*
  * SPDX-License-Identifier: Apache-2.0
  *
- * vmon feature pipeline, bit-exact with vmon.features.FeatureExtractor.compute (Python).
+ * vmon feature pipeline, bit-exact with vmon.dsp.features.FeatureExtractor.compute (Python).
  *
  * Every step is integer arithmetic that C and numpy evaluate identically, plus the
  * CMSIS-DSP q31 kernels (arm_rfft_q31, arm_cmplx_mag_q31) that the Python side runs
@@ -30,7 +30,7 @@
 
 LOG_MODULE_REGISTER(vmon_features, CONFIG_VMON_FEATURES_LOG_LEVEL);
 
-/* The integer pipeline this file implements: vmon.fwspec.PIPELINE_VERSION. */
+/* The integer pipeline this file implements: vmon.dsp.spec.PIPELINE_VERSION. */
 #define VMON_FEATURES_IMPL_VERSION 1
 
 #define N_WIN     VMON_FEAT_WINDOW
@@ -55,7 +55,7 @@ LOG_MODULE_REGISTER(vmon_features, CONFIG_VMON_FEATURES_LOG_LEVEL);
 #define LOG2_WIN 11
 #define CFFT_Q31 arm_cfft_sR_q31_len1024
 #else
-#error "VMON_FEAT_WINDOW is not an arm_rfft_q31 length the firmware supports (vmon.fwspec.RFFT_LENGTHS)"
+#error "VMON_FEAT_WINDOW is not an arm_rfft_q31 length the firmware supports (vmon.dsp.spec.RFFT_LENGTHS)"
 #endif
 
 /* A model whose feature config this code does not implement is a build error. */
@@ -66,7 +66,7 @@ BUILD_ASSERT(VMON_FEAT_N_BANDS >= 1, "at least one band");
 BUILD_ASSERT(VMON_FEAT_N_FEATURES == VMON_FEAT_N_BANDS + 5,
 	     "features are the bands + rms, peak, crest, kurtosis, velocity");
 BUILD_ASSERT(VMON_FEAT_N_FEATURES <= VMON_FEATURES_MAX, "too many features");
-/* The constants the overflow analysis below was done for (vmon.fwspec). */
+/* The constants the overflow analysis below was done for (vmon.dsp.spec). */
 BUILD_ASSERT(VMON_FEAT_LOG2_FRAC_BITS == 8, "log2 features are Q8");
 BUILD_ASSERT(VMON_FEAT_MAG_SHIFT == 8, "band sums fit 64 bits for MAG_SHIFT 8");
 BUILD_ASSERT(VMON_FEAT_VEL_WEIGHT_BITS == 16, "velocity weights are Q16");

@@ -1,5 +1,8 @@
 """The budget check every application build runs (app/CMakeLists.txt, post-build).
 
+It runs with the Python of the Zephyr environment: standard library, pyelftools and PyYAML
+only (no rich), like :mod:`vmon.codegen`.
+
 ``python -m vmon.memmap ELF --board BOARD [--budgets FILE]`` prints one line per budget
 region and every budget that is exceeded, and exits 1 when one is; the full report is
 ``invoke memmap``. A board with no budgets gets one loud line and passes: budgets are
@@ -15,8 +18,8 @@ from pathlib import Path
 from vmon.errors import VmonError, run_module
 from vmon.memmap import budgets as budgets_mod
 from vmon.memmap import groups
-from vmon.memmap.analysis import analyze
-from vmon.memmap.cli import DEFAULT_BUDGETS, zephyr_build_dir
+from vmon.memmap.analysis import analyze, zephyr_build_dir
+from vmon.memmap.budgets import DEFAULT_BUDGETS
 
 
 def board_names(board: str) -> list[str]:

@@ -372,3 +372,11 @@ def _figures(
         found.sort(key=lambda f: (-f[1], f[0]))
         out.append(FigureUse(figure.id, figure.label, sum(f[1] for f in found), found))
     return out
+
+
+def zephyr_build_dir(elf: Path) -> Path | None:
+    """The Zephyr build folder an ELF sits in (``<build>/zephyr/zephyr.elf``), if any."""
+    build = elf.parent.parent
+    if elf.parent.name == "zephyr" and (build / "CMakeCache.txt").is_file():
+        return build
+    return None

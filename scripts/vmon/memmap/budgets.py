@@ -28,6 +28,10 @@ import yaml
 from vmon.errors import VmonError
 from vmon.memmap.analysis import Report
 from vmon.memmap.groups import Grouping
+from vmon.paths import REPO_ROOT
+
+#: The budgets every application build is checked against (post-build, app/CMakeLists.txt).
+DEFAULT_BUDGETS = REPO_ROOT / "app" / "budgets.yaml"
 
 _UNITS = {"": 1, "b": 1, "kb": 1024, "kib": 1024, "mb": 1024**2, "mib": 1024**2}
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([A-Za-z]*)\s*$")

@@ -11,24 +11,15 @@ from rich.console import Console
 from vmon.errors import VmonError
 from vmon.memmap import budgets as budgets_mod
 from vmon.memmap import groups, html, report
-from vmon.memmap.analysis import Report, analyze
+from vmon.memmap.analysis import Report, analyze, zephyr_build_dir
+from vmon.memmap.budgets import DEFAULT_BUDGETS
 from vmon.memmap.diff import compare
 from vmon.paths import REPO_ROOT, atomic_output
-
-DEFAULT_BUDGETS = REPO_ROOT / "app" / "budgets.yaml"
 
 
 def default_elf(board: str) -> Path:
     """``build/<board with / as _>/zephyr/zephyr.elf`` under the repository."""
     return REPO_ROOT / "build" / board.replace("/", "_") / "zephyr" / "zephyr.elf"
-
-
-def zephyr_build_dir(elf: Path) -> Path | None:
-    """The Zephyr build folder an ELF sits in (``<build>/zephyr/zephyr.elf``), if any."""
-    build = elf.parent.parent
-    if elf.parent.name == "zephyr" and (build / "CMakeCache.txt").is_file():
-        return build
-    return None
 
 
 def run(

@@ -9,7 +9,7 @@
  * does what empty_cpu0 does (SSE-200 INITSVTOR1 = cpu1's vector table, CPU_WAIT = 0) and
  * then sleeps in WFI with no interrupt enabled, so the clock counts cpu1 alone.
  *
- * vmon.bench assembles it with the build's compiler, CPU1_VECTORS set to the benchmark
+ * vmon.workflows.bench assembles it with the build's compiler, CPU1_VECTORS set to the benchmark
  * image's _vector_start, and loads it in place of empty_cpu0. It uses no stack and takes
  * no exception.
  */

@@ -7,7 +7,7 @@
  *   @vmon event {"type":"state","w":14,"state":"warning","fault":"ball",...}
  *   @vmon status {"w":63,"state":"alarm",...,"cost_ns":{"acquire":...}}
  *
- * JSON objects a host parses line by line (vmon.device). Integers only: no float
+ * JSON objects a host parses line by line (vmon.firmware.device). Integers only: no float
  * formatting in printk (velocity in µm/s, novelty in thousandths).
  */
 

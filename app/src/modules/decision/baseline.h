@@ -51,10 +51,10 @@ struct welford {
 
 void welford_reset(struct welford *w, size_t n_features);
 void welford_add(struct welford *w, const int32_t *x);
-/* Population variance (numpy's var, ddof=0), as vmon.train.novelty_fit. */
+/* Population variance (numpy's var, ddof=0), as vmon.ml.novelty.novelty_fit. */
 void welford_result(const struct welford *w, float *mean, float *var);
 
-/* Mean over features of (f - mean)^2 / max(var, 1) (vmon.train.novelty_score). */
+/* Mean over features of (f - mean)^2 / max(var, 1) (vmon.ml.novelty.novelty_score). */
 float novelty_score(const float *mean, const float *var, const int32_t *f, size_t n);
 
 /* Returns the record length written to @p buf (at least BASELINE_REC_SIZE(b->n_features)). */

@@ -257,7 +257,7 @@ static void status_costs(struct vmon_status_msg *st, bool close)
 }
 
 /* The inverse of the Q8 log2 (integer part e, mantissa bits m), as
- * vmon.features.velocity_from_feature. */
+ * vmon.dsp.features.velocity_from_feature. */
 static float velocity_mm_s(int32_t v)
 {
 	int e = v >> VMON_FEAT_LOG2_FRAC_BITS;

@@ -139,7 +139,7 @@ int vmon_sampling_start(vmon_sampling_block_cb_t cb, void *user_data)
 		atomic_clear(&running);
 		LOG_ERR("%s source failed to start (%d)", vmon_sampling_source_name, err);
 	} else {
-		/* One line a host can wait for (vmon.replay looks for it). */
+		/* One line a host can wait for (vmon.firmware.replay looks for it). */
 		LOG_INF("started: %s source, %u x %u-axis blocks at %u Hz",
 			vmon_sampling_source_name, VMON_SAMPLING_BLOCK_LEN, VMON_SAMPLING_AXES,
 			VMON_SAMPLING_RATE_HZ);

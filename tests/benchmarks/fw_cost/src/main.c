@@ -9,8 +9,8 @@
  * on the golden windows (tests/modules/golden). Under QEMU -icount the cycle counter is the
  * virtual clock, which advances by instructions (2^shift ns each), so the figures are
  * instruction counts times a constant. The clock counts the instructions of every core:
- * vmon.bench parks cpu0 in WFI (../cpu0_park.S) so they are this core's alone. One line
- * per result for vmon.bench.
+ * vmon.workflows.bench parks cpu0 in WFI (../cpu0_park.S) so they are this core's alone. One line
+ * per result for vmon.workflows.bench.
  */
 
 #include <string.h>

@@ -2,7 +2,7 @@
  * SPDX-License-Identifier: Apache-2.0
  *
  * vmon feature pipeline against the Python reference: the golden windows' features must be
- * identical, bit for bit (vmon.features.FeatureExtractor.compute through cmsisdsp).
+ * identical, bit for bit (vmon.dsp.features.FeatureExtractor.compute through cmsisdsp).
  */
 
 #include <errno.h>

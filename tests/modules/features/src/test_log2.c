@@ -1,7 +1,7 @@
 /*
  * SPDX-License-Identifier: Apache-2.0
  *
- * vmon_log2_q8 against vmon.features.log2_q8 (Python), values computed with:
+ * vmon_log2_q8 against vmon.dsp.features.log2_q8 (Python), values computed with:
  *   log2_q8(np.array(values, dtype=np.uint64))
  * for 0..3, small edge values, 2^k, 2^k - 1, 2^k + 1 and random 64-bit values (some shifted
  * right by a random amount, seed 20240611).

@@ -52,7 +52,7 @@ ZTEST(vmon_tflm, test_golden_parity)
 	}
 }
 
-/* (b) integer features -> int8 input, as vmon.model.InputQuant.apply. */
+/* (b) integer features -> int8 input, as vmon.ml.model.InputQuant.apply. */
 ZTEST(vmon_tflm, test_quantize_parity)
 {
 	int8_t q[VMON_MODEL_N_INPUTS];

@@ -31,8 +31,8 @@
  * nov = float((((probe - mean) ** 2) / np.maximum(var, 1.0)).mean())
  *
  *   REF_MEAN = mean = x.mean(axis=0); REF_VAR = x.var(axis=0) (population, ddof=0, as
- *   vmon.train.novelty_fit before its floor); REF_NOVELTY = novelty of `probe` (the
- *   51st window) against them, var floored at 1 (vmon.train.novelty_score):
+ *   vmon.ml.novelty.novelty_fit before its floor); REF_NOVELTY = novelty of `probe` (the
+ *   51st window) against them, var floored at 1 (vmon.ml.novelty.novelty_score):
  *   float((((probe - mean) ** 2) / np.maximum(var, 1.0)).mean())
  */
 

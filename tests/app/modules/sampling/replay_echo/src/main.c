@@ -4,7 +4,7 @@
  * Replay echo: receives blocks from the replay source and prints one line per block,
  *   echo seq=<seq> crc=<crc32 of the counts> blocks=... overruns=... bad_crc=...
  *        bad_length=... seq_gaps=... seq_missing=... sync_skipped=...
- * so a host (vmon.replay) can check that every block it streamed arrived intact.
+ * so a host (vmon.firmware.replay) can check that every block it streamed arrived intact.
  */
 
 #include <zephyr/kernel.h>

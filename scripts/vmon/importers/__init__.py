@@ -1,7 +1,0 @@
-"""Importers: turn recordings from a specific source into the vmon dataset format.
-
-Each importer module holds every constant of its source (file tables, rates,
-speeds); the rest of vmon only sees :class:`vmon.data.Dataset`.
-
-* :mod:`vmon.importers.cwru`: CWRU Bearing Data Center MATLAB files.
-"""

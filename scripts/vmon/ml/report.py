@@ -1,0 +1,214 @@
+"""report.html (self-contained: plots inlined as PNG, no network) and the model card."""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from vmon.data import LABELS
+from vmon.dsp import features as feat
+from vmon.ml.novelty import novelty_score
+from vmon.ml.results import FoldResult, RecordingFeatures
+
+
+def _png(fig: Any) -> str:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=90, bbox_inches="tight")
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
+
+
+def _confusion_fig(cm: list[list[int]], title: str) -> str:
+    import matplotlib.pyplot as plt
+
+    a = np.asarray(cm)
+    fig, ax = plt.subplots(figsize=(4, 3.4))
+    ax.imshow(a, cmap="Blues")
+    ax.set_xticks(range(len(LABELS)), LABELS, rotation=30, ha="right")
+    ax.set_yticks(range(len(LABELS)), LABELS)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    for i in range(a.shape[0]):
+        for j in range(a.shape[1]):
+            ax.text(
+                j,
+                i,
+                str(a[i, j]),
+                ha="center",
+                va="center",
+                color="white" if a[i, j] > a.max() / 2 else "black",
+                fontsize=8,
+            )
+    ax.set_title(title, fontsize=9)
+    return _png(fig)
+
+
+def _spectra_fig(recs: dict[str, RecordingFeatures], cfg: feat.FeatureConfig) -> str:
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 3.2))
+    centers = (np.asarray(cfg.band_edges[:-1]) + np.asarray(cfg.band_edges[1:])) / 2 * cfg.bin_hz
+    for label in LABELS:
+        rows = [r.features[:, : cfg.n_bands] for r in recs.values() if r.label == label]
+        if rows:
+            mean = np.concatenate(rows).mean(axis=0) / (1 << feat.LOG2_FRAC_BITS)
+            ax.plot(centers, mean * 10 * np.log10(2), label=label)  # log2 energy -> dB
+    ax.set_xlabel("band centre (Hz)")
+    ax.set_ylabel("mean band energy (dB, arbitrary ref.)")
+    ax.legend(fontsize=8)
+    ax.set_title("per-band mean spectra per class (device features)", fontsize=9)
+    return _png(fig)
+
+
+def _scores_fig(final: FoldResult, recs: dict[str, RecordingFeatures]) -> str:
+    import matplotlib.pyplot as plt
+
+    assert final.novelty is not None and final.test_where is not None
+    fig, ax = plt.subplots(figsize=(6, 3))
+    by_label: dict[str, list[np.ndarray]] = {}
+    for rid, start in final.test_where:
+        r = recs[rid]
+        i = int(np.searchsorted(r.starts, start))
+        by_label.setdefault(r.label, []).append(r.features[i])
+    for label, rows in by_label.items():
+        s = novelty_score(final.novelty, np.stack(rows))
+        ax.hist(np.log10(s), bins=40, alpha=0.5, label=label)
+    ax.axvline(np.log10(final.novelty["threshold"]), color="k", linestyle="--", label="threshold")
+    ax.set_xlabel("log10 novelty score")
+    ax.set_ylabel("windows")
+    ax.legend(fontsize=8)
+    ax.set_title(f"novelty scores, held-out windows ({final.fold.name})", fontsize=9)
+    return _png(fig)
+
+
+def _curves_fig(results: list[FoldResult]) -> str:
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 3))
+    for r in results:
+        if r.history:
+            ax.plot(r.history.get("loss", []), label=f"{r.fold.name} loss")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("training loss")
+    ax.set_yscale("log")
+    ax.legend(fontsize=7)
+    ax.set_title("learning curves", fontsize=9)
+    return _png(fig)
+
+
+def write(
+    path: Path,
+    meta: dict[str, Any],
+    results: list[FoldResult],
+    recs: dict[str, RecordingFeatures],
+    cfg: feat.FeatureConfig,
+) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    final = results[-1]
+    s = meta["metrics"]["summary"]
+    rows = "".join(
+        f"<tr><td>{html.escape(r.fold.name)}</td><td>{r.metrics['float']['macro_f1']:.4f}</td>"
+        f"<td>{r.metrics['int8']['macro_f1']:.4f}</td>"
+        f"<td>{_f(r.metrics['novelty']['auroc'])}</td>"
+        f"<td>{_f(r.metrics['novelty']['false_alarm_rate'])}</td></tr>"
+        for r in results
+    )
+    confusions = "".join(
+        f'<img src="{_confusion_fig(r.metrics["int8"]["confusion"], f"int8, {r.fold.name}")}">'
+        for r in results
+    )
+    page = f"""<!doctype html>
+<html><head><meta charset="utf-8"><title>vmon model {html.escape(meta["name"])}</title>
+<style>body{{font-family:sans-serif;max-width:1100px;margin:2em auto}}
+table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:3px 8px;text-align:right}}
+img{{margin:4px}}</style></head><body>
+<h1>vmon model <code>{html.escape(meta["name"])}</code></h1>
+<p>Dataset <code>{html.escape(meta["training_data"]["dataset"])}</code>, split
+<b>{html.escape(meta["split"]["kind"])}</b> ({html.escape(meta["split"]["note"])}).
+The shipped model is the one of fold <b>{html.escape(final.fold.name)}</b>.
+int8 figures come from the TensorFlow Lite Micro interpreter on inputs quantized the way the
+device quantizes them.</p>
+<h2>Summary</h2>
+<table><tr><th>fold</th><th>float macro-F1</th><th>int8 macro-F1</th><th>novelty AUROC</th>
+<th>false-alarm rate</th></tr>{rows}
+<tr><th>mean</th><td>{s["float_macro_f1_mean"]:.4f}</td><td>{s["int8_macro_f1_mean"]:.4f}</td>
+<td>{_f(s["novelty_auroc_mean"])}</td><td>{_f(s["false_alarm_rate_mean"])}</td></tr></table>
+<p>Model: {meta["model_bytes"]} B flatbuffer, ops {", ".join(meta["ops"])},
+tensor arena {meta["tensor_arena_bytes"]} B (measured with TFLM), feature hash
+<code>{meta["feature_config"]["hash"][:16]}</code>.</p>
+<h2>Confusion matrices (int8)</h2>{confusions}
+<h2>Per-band mean spectra per class</h2><img src="{_spectra_fig(recs, cfg)}">
+<h2>Novelty score histograms</h2><img src="{_scores_fig(final, recs)}">
+<h2>Learning curves</h2><img src="{_curves_fig(results)}">
+</body></html>
+"""
+    path.write_text(page)
+
+
+def _f(v: float | None) -> str:
+    return "n/a" if v is None else f"{v:.4f}"
+
+
+def write_card(path: Path, meta: dict[str, Any]) -> None:
+    """The model card: what the model is, how it was evaluated, what it must not be used for."""
+    s = meta["metrics"]["summary"]
+    shipped = meta["metrics"]["shipped_model"]
+    cfg = meta["feature_config"]
+    folds = "\n".join(
+        f"| {f['name']} | {m['float']['macro_f1']:.4f} | {m['int8']['macro_f1']:.4f} | "
+        f"{_f(m['novelty']['auroc'])} | {_f(m['novelty']['false_alarm_rate'])} |"
+        for f, m in zip(meta["split"]["folds"], meta["metrics"]["folds"], strict=True)
+    )
+    recalls = ", ".join(f"{k} {v:.3f}" for k, v in shipped["int8"]["recall"].items())
+    far = 100 * meta["novelty"]["target_false_alarm_rate"]
+    vel_lo, vel_hi = cfg["velocity_band_hz"]
+    mean_row = (
+        f"| **mean** | {s['float_macro_f1_mean']:.4f} | {s['int8_macro_f1_mean']:.4f} | "
+        f"{_f(s['novelty_auroc_mean'])} | {_f(s['false_alarm_rate_mean'])} |"
+    )
+    text = f"""# Model card: {meta["name"]}
+
+Generated by `invoke retrain`; do not edit by hand.
+
+- **Task**: bearing condition from one accelerometer axis: {", ".join(meta["labels"])}
+  (int8 MLP on device features), plus a novelty score against a normal baseline
+  (per-feature mean/variance; threshold at a {far:.0f} % false-alarm rate on normal
+  training windows).
+- **Training data**: `{meta["training_data"]["file"]}` ({meta["training_data"]["recordings"]}
+  recordings), fingerprint `{meta["training_data"]["fingerprint"][:16]}`.
+- **Features**: {cfg["window"]}-sample windows at {cfg["fs_hz"]:g} Hz (hop {cfg["hop"]}),
+  Hann, q31 FFT (CMSIS-DSP), {cfg["n_bands"]} log band energies up to {cfg["f_max_hz"]:g} Hz,
+  RMS, peak, crest, kurtosis, velocity RMS {vel_lo:g}-{vel_hi:g} Hz;
+  feature hash `{cfg["hash"][:16]}`.
+- **Model**: {meta["model_bytes"]} B, ops {", ".join(meta["ops"])}, tensor arena
+  {meta["tensor_arena_bytes"]} B (TFLM interpreter), sha256 `{meta["model_sha256"][:16]}`.
+- **Split**: {meta["split"]["kind"]}: {meta["split"]["note"]}. Shipped model: fold
+  "{meta["split"]["shipped_model_fold"]}".
+
+## Evaluation (held-out recordings; int8 on the TFLM interpreter)
+
+| fold | float macro-F1 | int8 macro-F1 | novelty AUROC | false-alarm rate |
+|---|---|---|---|---|
+{folds}
+{mean_row}
+
+Shipped model, int8 recall per class: {recalls}. PTQ loss: {s["ptq_loss_points"]:.2f} points of
+macro-F1.
+
+## Limits
+
+- Trained on one test rig (seeded faults, one bearing type, four loads). Other machines,
+  speeds and mountings need their own data: retrain, and commission a baseline on site.
+- The normal class comes from a single recording split in time; normal recall and the
+  false-alarm rate rest on few windows.
+"""
+    path.write_text(text)

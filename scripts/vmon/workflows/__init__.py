@@ -1,0 +1,1 @@
+"""What the invoke tasks run end to end: ``invoke demo``, ``invoke test``, ``invoke bench``."""

@@ -1,0 +1,322 @@
+"""`invoke bench`: the issue targets, measured (not unit tests: they take minutes).
+
+- ``ml``: `invoke retrain` on the default dataset in a child process: wall time, peak RSS,
+  int8 macro-F1 per fold, PTQ loss, novelty AUROC, model and arena size.
+- ``memmap``: parse time of a generated 5+ MB ELF with DWARF (tests/benchmarks/bench_memmap.py).
+- ``fw``: on mps2/an521/cpu1 under QEMU -icount, features + inference per window against
+  the same CMSIS-DSP / CMSIS-NN kernels alone (tests/benchmarks/fw_cost), one run, with
+  cpu0 parked (cpu0_park.S) so that the virtual clock counts cpu1's instructions alone.
+- ``app``: the application on qemu_cortex_m3: flash and RAM per area against app/budgets.yaml,
+  then every held-out window of the shipped model replayed through the replay UART: scores
+  identical to vmon's, macro-F1 equal to the model card's, no window lost.
+- ``replay``: 10 s of full-range samples at 12.8 kHz x 1 and 6.4 kHz x 3 streamed at the
+  nominal rate into the replay echo firmware on both QEMU boards: no block lost or altered
+  (the rate the QEMU UART reaches is reported; TCP flow control holds back the rest).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from vmon.dsp import spec
+from vmon.errors import VmonError
+from vmon.paths import REPO_ROOT
+
+console = Console()
+SUITES = ("ml", "memmap", "fw", "app", "replay")
+FW_BOARD = "mps2/an521/cpu1"
+APP_BOARD = "qemu_cortex_m3"
+
+
+@dataclass
+class Target:
+    name: str
+    measured: float
+    limit: float
+    unit: str
+    higher_is_better: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.measured >= self.limit if self.higher_is_better else self.measured <= self.limit
+
+
+def bench_ml(data: str | None = None) -> list[Target]:
+    with tempfile.TemporaryDirectory(prefix="vmon-bench-") as tmp:
+        out = Path(tmp) / "model"
+        cmd = [sys.executable, "-m", "invoke", "retrain", "--out", str(out)]
+        if data:
+            cmd += ["--data", data]
+        console.print(f"[bold]ml[/]: {' '.join(cmd[1:])}")
+        started = time.monotonic()
+        code = subprocess.call(cmd, cwd=REPO_ROOT)
+        seconds = time.monotonic() - started
+        if code != 0:
+            raise VmonError(f"retrain failed in the benchmark (exit {code})")
+        # ru_maxrss of waited-for children, in KiB on Linux.
+        rss_gb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024**2
+        meta = json.loads((out / "model.json").read_text())
+    s = meta["metrics"]["summary"]
+    return [
+        Target("retrain wall time", seconds, 180.0, "s"),
+        Target("retrain peak RSS", rss_gb, 4.0, "GB"),
+        Target("int8 macro-F1, mean over folds", s["int8_macro_f1_mean"], 0.98, "", True),
+        Target("int8 macro-F1, worst fold", s["int8_macro_f1_min"], 0.95, "", True),
+        Target("PTQ loss vs float (points)", abs(s["ptq_loss_points"]), 0.5, "pt"),
+        Target("novelty AUROC, worst fold", s["novelty_auroc_min"] or 0.0, 0.95, "", True),
+        Target("model flatbuffer", meta["model_bytes"], spec.MODEL_BUDGET, "B"),
+        Target("tensor arena (TFLM, host)", meta["tensor_arena_bytes"], spec.ARENA_BUDGET, "B"),
+    ]
+
+
+def bench_memmap() -> list[Target]:
+    script = REPO_ROOT / "tests" / "benchmarks" / "bench_memmap.py"
+    console.print(f"[bold]memmap[/]: {script.relative_to(REPO_ROOT)}")
+    proc = subprocess.run(
+        [sys.executable, str(script), "--json"], cwd=REPO_ROOT, capture_output=True, text=True
+    )
+    if proc.returncode not in (0, 1) or not proc.stdout.strip():
+        raise VmonError(f"memmap benchmark failed (exit {proc.returncode}): {proc.stderr[-300:]}")
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    return [Target(f"memmap parse of a {result['elf_mb']:.1f} MB ELF", result["best_s"], 5.0, "s")]
+
+
+#: Where mps2/an521's cpu0 boots from (SSE-200 INITSVTOR0 at reset): the park image's home.
+CPU0_BOOT = 0x10000000
+_PARK_SRC = REPO_ROOT / "tests" / "benchmarks" / "fw_cost" / "cpu0_park.S"
+
+
+def cpu0_park_image(build_dir: Path, elf: Path) -> Path:
+    """Assemble the cpu0 park image (tests/benchmarks/fw_cost/cpu0_park.S) for ``elf``.
+
+    It wakes cpu1 at ``elf``'s vector table and sleeps, so that under -icount the virtual
+    clock counts cpu1's instructions only (Zephyr's empty_cpu0 spins instead).
+    """
+    from vmon.memmap import elf as memmap_elf
+
+    symbols = memmap_elf.load(elf).symbols or []
+    vectors = next((sym.address for sym in symbols if sym.name == "_vector_start"), None)
+    if vectors is None:
+        raise VmonError(f"{elf} has no _vector_start symbol")
+    cache = (build_dir / "CMakeCache.txt").read_text()
+    m = re.search(r"^CMAKE_C_COMPILER:\w+=(.+)$", cache, re.M)
+    if m is None:
+        raise VmonError(f"no C compiler in {build_dir}/CMakeCache.txt")
+    out = build_dir / "cpu0_park.elf"
+    cmd = [
+        m.group(1).strip(),
+        "-nostdlib",
+        "-mcpu=cortex-m33",
+        "-mthumb",
+        f"-Wa,--defsym,CPU1_VECTORS={vectors:#x}",
+        f"-Wl,--section-start=.vectors={CPU0_BOOT:#x}",
+        f"-Wl,-Ttext={CPU0_BOOT + 8:#x}",
+        "-Wl,--entry=park",
+        "-o",
+        str(out),
+        str(_PARK_SRC),
+    ]
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise VmonError(f"assembling {_PARK_SRC.name} failed: {proc.stderr.strip()[-300:]}")
+    return out
+
+
+def icount_command(argv: list[str], park: Path) -> tuple[list[str], int]:
+    """The build's QEMU command with cpu0's image replaced by ``park``; and the icount shift.
+
+    The pidfile and the extra serial port (a pty) go too: nothing else runs beside it.
+    """
+    from vmon.firmware.replay import console_only, qemu_option_groups
+
+    groups = console_only(qemu_option_groups(argv[1:]))
+    shift = None
+    for g in groups:
+        if g[0] == "-icount" and len(g) > 1:
+            m = re.search(r"shift=(\d+)", g[1])
+            shift = int(m.group(1)) if m else None
+    if shift is None:
+        raise VmonError("the fw benchmark needs -icount with a fixed shift (CONFIG_QEMU_ICOUNT)")
+    cpu0 = [g for g in groups if g[0] == "-device" and "empty_cpu0" in " ".join(g[1:])]
+    if len(cpu0) != 1:
+        raise VmonError("the QEMU command has no (single) empty_cpu0 image to replace")
+    out = [argv[0]]
+    for g in groups:
+        out += ["-device", f"loader,file={park}"] if g is cpu0[0] else g
+    return out, shift
+
+
+def bench_fw() -> list[Target]:
+    from vmon.firmware import build as firmware
+    from vmon.firmware import workspace
+    from vmon.firmware.replay import build_qemu_command
+
+    ws = workspace.find_workspace()
+    if ws is None:
+        raise VmonError(f"the fw benchmark needs the firmware: {workspace.NO_WORKSPACE}")
+    src = REPO_ROOT / "tests" / "benchmarks" / "fw_cost"
+    bdir = REPO_ROOT / "build" / "bench-fw-cost"
+    console.print(f"[bold]fw[/]: {src.relative_to(REPO_ROOT)} on {FW_BOARD}")
+    elf = firmware.build(FW_BOARD, source=src, build_dir=bdir)
+    park = cpu0_park_image(bdir, elf)
+    argv, shift = icount_command(build_qemu_command(bdir), park)
+    lines = firmware.run_console(
+        argv,
+        workspace.build_env(ws),
+        120.0,
+        until=r"vmon_cost: (done|.*failed)",
+        echo=False,
+        cwd=bdir,
+    )
+    found = [m for m in (re.search(r"vmon_cost: windows=(\d+) (.*)", ln) for ln in lines) if m]
+    if not found:
+        tail = " | ".join(lines[-5:]) or "(no output)"
+        raise VmonError(f"the fw benchmark printed no result: {tail}")
+    n = int(found[0].group(1))
+    v = {k: int(x) for k, x in re.findall(r"(\w+)=(\d+)", found[0].group(2))}
+    # Under -icount shift=s one instruction takes 2^s ns of virtual time.
+    ticks_per_insn = v["clock_hz"] * (1 << shift) / 1e9
+
+    def insn(key: str) -> float:
+        return v[key] / ticks_per_insn / n
+
+    core = v["features"] + v["inference"]
+    kernels = v["kernels_fft"] + v["kernels_nn"]
+    console.print(
+        f"  instructions per window ({n} golden windows, cpu1 alone, -icount shift={shift}): "
+        f"features {insn('features'):,.0f}, inference {insn('inference'):,.0f}; kernels "
+        f"alone: rfft+mag {insn('kernels_fft'):,.0f}, NN ops {insn('kernels_nn'):,.0f}"
+    )
+    return [
+        Target("features + inference / kernels alone (an521)", core / kernels, 2.0, "x"),
+    ]
+
+
+def bench_app(data: str | None = None) -> list[Target]:
+    import numpy as np
+
+    from vmon.firmware import build as firmware
+    from vmon.firmware import device, workspace
+    from vmon.memmap import cli as memmap_cli
+    from vmon.ml import metrics
+    from vmon.ml.model import load_model_dir
+
+    if workspace.find_workspace() is None:
+        raise VmonError(f"the app benchmark needs the firmware: {workspace.NO_WORKSPACE}")
+    console.print(f"[bold]app[/]: build for {APP_BOARD}, memory per area")
+    elf = firmware.build(APP_BOARD)
+    used = memmap_cli.run(elf=str(elf), board=APP_BOARD, check=False).region_used()
+    md = load_model_dir(REPO_ROOT / "models" / "bearing-fault-12k")
+    clips = device.held_out_clips(md, data)
+    console.print(f"[bold]app[/]: replaying {len(clips)} held-out recordings (minutes)")
+    replay_elf = firmware.build(APP_BOARD, replay=True)
+    run = device.run_app(APP_BOARD, clips, md, build_dir=replay_elf.parents[1])
+    problems = run.compare()
+    for line in problems[:5]:
+        console.print(f"  [red]{line}[/]")
+    y = np.concatenate(
+        [
+            np.full(len(w), md.labels.index(c.label))
+            for c, w in zip(clips, run.windows_by_clip, strict=True)
+        ]
+    )
+    f1 = metrics.classification(y, np.concatenate(run.device_predictions(md.labels)), md.labels)
+    card = md.meta["metrics"]["shipped_model"]["int8"]["macro_f1"]
+    expected = sum(len(e.last_block_seq) for e in run.expected)
+    blocks = sum(len(device.blocks_of(c.counts, 512)) for c in clips)
+    console.print(
+        f"  {len(y)} windows, {blocks} blocks in {run.seconds:.0f} s "
+        f"({blocks / run.seconds:.1f} blocks/s; nominal {md.feature_config.fs_hz / 512:.1f}); "
+        f"device macro-F1 {f1['macro_f1']:.6f}, model card {card:.6f}"
+    )
+    return [
+        Target("app flash (qemu_cortex_m3)", used.get("flash", 0), 96 * 1024, "B"),
+        Target("app RAM, static + arena + stacks", used.get("ram", 0), 32 * 1024, "B"),
+        Target("held-out windows differing from vmon", len(problems), 0, "win"),
+        Target("held-out windows lost", expected - len(y), 0, "win"),
+        Target("|device macro-F1 - model card|", abs(f1["macro_f1"] - card), 0.0, ""),
+    ]
+
+
+#: (sampling rate, axes) the replay source must carry without loss (issue #6).
+REPLAY_RATES = ((12_800, 1), (6_400, 3))
+REPLAY_SECONDS = 10.0
+
+
+def bench_replay() -> list[Target]:
+    import numpy as np
+
+    from vmon.firmware import replay, workspace
+
+    if workspace.find_workspace() is None:
+        raise VmonError(f"the replay benchmark needs the firmware: {workspace.NO_WORKSPACE}")
+    targets: list[Target] = []
+    for board in workspace.QEMU_BOARDS:
+        for fs, axes in REPLAY_RATES:
+            console.print(f"[bold]replay[/]: {board}, {fs} Hz x {axes}, {REPLAY_SECONDS:g} s")
+            bdir = replay.build_replay_echo(board, axes=axes, fs_hz=fs)
+            n = int(REPLAY_SECONDS * fs)
+            # Full-range counts: the payload is full of bytes that look like sync words.
+            counts = np.random.default_rng(fs + axes).integers(
+                -32768, 32767, (n, axes), dtype=np.int16, endpoint=True
+            )
+            result = replay.replay_recording(board, counts, float(fs), build_dir=bdir)
+            # The firmware's own counters, as of its last echo (no echo: all blocks lost).
+            last = result.echoes[-1] if result.echoes else None
+            faults = last.overruns + last.bad_crc + last.bad_length + last.seq_gaps if last else 0
+            console.print(
+                f"  {len(result.echoes)}/{len(result.sent)} blocks in {result.elapsed_s:.1f} s "
+                f"({result.blocks_per_s:.1f} blocks/s, nominal {fs / 512:.1f}); firmware "
+                f"counters overruns+bad+gaps {faults}"
+            )
+            bad = len(result.lost) + len(result.corrupted) + faults
+            name = f"blocks lost or altered, {board} {fs / 1000:g} kHz x{axes}"
+            targets.append(Target(name, bad, 0, "blk"))
+    return targets
+
+
+def run(suites: list[str] | None = None, data: str | None = None) -> None:
+    chosen = suites or list(SUITES)
+    unknown = sorted(set(chosen) - set(SUITES))
+    if unknown:
+        raise VmonError(
+            f"unknown benchmark(s) {', '.join(unknown)}; choose from {', '.join(SUITES)}"
+        )
+    targets: list[Target] = []
+    if "ml" in chosen:
+        targets += bench_ml(data)
+    if "memmap" in chosen:
+        targets += bench_memmap()
+    if "fw" in chosen:
+        targets += bench_fw()
+    if "app" in chosen:
+        targets += bench_app(data)
+    if "replay" in chosen:
+        targets += bench_replay()
+    table = Table(title="benchmarks (measured on this machine)")
+    for col in ("target", "measured", "limit", "result"):
+        table.add_column(col, justify="left" if col == "target" else "right")
+    for t in targets:
+        fmt = ".4f" if not t.unit else ".2f" if t.unit in ("GB", "s", "pt", "x") else ".0f"
+        sign = ">=" if t.higher_is_better else "<="
+        table.add_row(
+            t.name,
+            f"{t.measured:{fmt}} {t.unit}",
+            f"{sign} {t.limit:g} {t.unit}",
+            "[green]met[/]" if t.ok else "[red]missed[/]",
+        )
+    console.print(table)
+    missed = [t.name for t in targets if not t.ok]
+    if missed:
+        raise VmonError(f"targets missed: {', '.join(missed)}")
