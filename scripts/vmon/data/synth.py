@@ -24,67 +24,16 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
 from scipy import signal as sps
 
+from vmon.bearing import BearingGeometry
 from vmon.data import LABELS, Dataset, Recording, save_dataset
 from vmon.errors import VmonError
-
-
-@dataclass(frozen=True)
-class BearingGeometry:
-    """Rolling-element bearing geometry; diameters in any one unit (only ratios matter).
-
-    Frequencies assume a stationary outer race and the inner race turning with
-    the shaft at ``f_shaft`` Hz.
-    """
-
-    n_balls: int
-    ball_diameter: float
-    pitch_diameter: float
-    contact_angle_deg: float = 0.0
-
-    def __post_init__(self) -> None:
-        if self.n_balls < 1 or not 0 < self.ball_diameter < self.pitch_diameter:
-            raise VmonError(
-                f"invalid bearing geometry {self}: need n_balls >= 1 and "
-                "0 < ball_diameter < pitch_diameter"
-            )
-
-    @property
-    def _ratio(self) -> float:
-        # Bd/Pd * cos(alpha), the term every formula shares.
-        return (
-            self.ball_diameter
-            / self.pitch_diameter
-            * math.cos(math.radians(self.contact_angle_deg))
-        )
-
-    def ftf(self, f_shaft: float) -> float:
-        """Fundamental train (cage) frequency: f/2 (1 - Bd/Pd cos a)."""
-        return f_shaft / 2 * (1 - self._ratio)
-
-    def bpfo(self, f_shaft: float) -> float:
-        """Ball pass frequency, outer race: n f/2 (1 - Bd/Pd cos a)."""
-        return self.n_balls * f_shaft / 2 * (1 - self._ratio)
-
-    def bpfi(self, f_shaft: float) -> float:
-        """Ball pass frequency, inner race: n f/2 (1 + Bd/Pd cos a)."""
-        return self.n_balls * f_shaft / 2 * (1 + self._ratio)
-
-    def bsf(self, f_shaft: float) -> float:
-        """Ball spin frequency: Pd/(2 Bd) f (1 - (Bd/Pd cos a)^2).
-
-        This is the rotation rate of a ball about its own axis. Some tables (the
-        CWRU site among them) list twice this value as the "rolling element"
-        frequency, because a ball defect hits both races once per spin.
-        """
-        return self.pitch_diameter / (2 * self.ball_diameter) * f_shaft * (1 - self._ratio**2)
-
 
 #: A generic 25 x 52 mm single-row deep-groove ball bearing (9 balls of 5/16 in).
 DEFAULT_GEOMETRY = BearingGeometry(

@@ -13,7 +13,7 @@ from scipy import signal as sps
 
 from vmon import data, paths
 from vmon.data import LABELS, Dataset, Recording, synth
-from vmon.data.synth import DEFAULT_GEOMETRY, BearingGeometry
+from vmon.data.synth import DEFAULT_GEOMETRY
 from vmon.errors import VmonError
 
 FAULTS = ("inner_race", "ball", "outer_race")
@@ -54,37 +54,6 @@ def theory(rec: Recording) -> float:
 
 
 # ---------------------------------------------------------------------------- theory
-
-
-def test_defect_frequencies_known_case() -> None:
-    # SKF 6205-2RS JEM (9 balls, 0.3126 in, pitch 1.537 in): the published multiples of
-    # shaft speed are BPFI 5.4152, BPFO 3.5848, FTF 0.39828 and 4.7135 for the ball,
-    # which is 2 x BSF in our convention.
-    g = BearingGeometry(n_balls=9, ball_diameter=0.3126, pitch_diameter=1.537)
-    f = 1797 / 60
-    assert g.bpfi(f) / f == pytest.approx(5.4152, rel=2e-4)
-    assert g.bpfo(f) / f == pytest.approx(3.5848, rel=2e-4)
-    assert g.ftf(f) / f == pytest.approx(0.39828, rel=2e-4)
-    assert 2 * g.bsf(f) / f == pytest.approx(4.7135, rel=2e-4)
-    # Identities that hold for any geometry.
-    assert g.bpfo(f) + g.bpfi(f) == pytest.approx(g.n_balls * f)
-    assert g.bpfo(f) == pytest.approx(g.n_balls * g.ftf(f))
-
-
-def test_contact_angle_enters_through_cosine() -> None:
-    flat = BearingGeometry(8, 10.0, 50.0, contact_angle_deg=0.0)
-    angled = BearingGeometry(8, 10.0, 50.0, contact_angle_deg=60.0)  # cos 60 = 0.5
-    same = BearingGeometry(8, 5.0, 50.0)  # half the ball ratio
-    assert angled.bpfo(10.0) == pytest.approx(same.bpfo(10.0))
-    assert angled.bpfi(10.0) == pytest.approx(8 * 10 / 2 * 1.1)
-    # BSF scales with Pd/Bd of the actual ball, not of the projected one.
-    assert angled.bsf(10.0) == pytest.approx(50 / 20 * 10 * (1 - 0.1**2))
-    assert flat.bsf(10.0) == pytest.approx(50 / 20 * 10 * (1 - 0.2**2))
-
-
-def test_invalid_geometry() -> None:
-    with pytest.raises(VmonError, match="ball_diameter < pitch_diameter"):
-        BearingGeometry(9, 40.0, 38.5)
 
 
 # ---------------------------------------------------------------------------- envelope spectra
