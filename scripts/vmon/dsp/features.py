@@ -269,10 +269,14 @@ class FeatureExtractor:
         self._vel_w = cfg.velocity_weights()
         self._vel_k0, self._vel_k1 = cfg.velocity_bins
 
+    def spectrum(self, q31: Int32Array) -> Int32Array:
+        """``arm_rfft_q31`` of one q31 window: bins 0 .. window/2 - 1, re/im interleaved."""
+        spectrum = self._dsp.arm_rfft_q31(self._rfft, q31)
+        return np.asarray(spectrum[: self.cfg.window], dtype=np.int32)
+
     def magnitudes(self, q31: Int32Array) -> Int32Array:
         """|FFT| of one q31 window: bins 0 .. window/2 - 1 (CMSIS-DSP q31 kernels)."""
-        spectrum = self._dsp.arm_rfft_q31(self._rfft, q31)
-        return np.asarray(self._dsp.arm_cmplx_mag_q31(spectrum[: self.cfg.window]), dtype=np.int32)
+        return np.asarray(self._dsp.arm_cmplx_mag_q31(self.spectrum(q31)), dtype=np.int32)
 
     def fft_input(self, windows: npt.NDArray[np.int16]) -> tuple[Int32Array, Int64Array]:
         """DC-removed samples ``d`` (int64) and the windowed q31 FFT input, per window."""
@@ -285,6 +289,10 @@ class FeatureExtractor:
 
     def compute(self, windows: npt.ArrayLike) -> Int32Array:
         """Features (int32, shape (n, n_features)) of int16 windows of shape (n, window)."""
+        return self.compute_with_spectra(windows)[0]
+
+    def compute_with_spectra(self, windows: npt.ArrayLike) -> tuple[Int32Array, Int32Array]:
+        """Features and each window's q31 spectrum (shape (n, window)), for the typing."""
         w = np.asarray(windows)
         if w.dtype != np.int16:
             raise VmonError(f"feature input must be int16 counts, got {w.dtype}")
@@ -296,14 +304,16 @@ class FeatureExtractor:
         nwin = w.shape[0]
         out = np.zeros((nwin, self.cfg.n_features), dtype=np.int32)
         mags = np.empty((nwin, self.cfg.window // 2), dtype=np.int64)
+        spectra = np.empty((nwin, self.cfg.window), dtype=np.int32)
         for i in range(nwin):
-            mags[i] = self.magnitudes(q31[i])
+            spectra[i] = self.spectrum(q31[i])
+            mags[i] = self._dsp.arm_cmplx_mag_q31(spectra[i])
         m = mags >> MAG_SHIFT
         m_bands = m[:, : self._edges[-1]]
         energy = np.add.reduceat(m_bands * m_bands, self._edges[:-1], axis=1)
         out[:, : self.cfg.n_bands] = log2_q8(energy)
         out[:, self.cfg.n_bands :] = self._time_features(d, m)
-        return out
+        return out, spectra
 
     def _time_features(self, d: Int64Array, m: Int64Array) -> Int32Array:
         cfg = self.cfg

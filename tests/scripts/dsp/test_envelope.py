@@ -1,0 +1,146 @@
+"""Envelope typing in integers: geometry maths, demodulation, lines, verdicts, speed."""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+import numpy.typing as npt
+import pytest
+
+from vmon.bearing import PRESETS, BearingGeometry
+from vmon.dsp import envelope as env
+from vmon.dsp import features as feat
+from vmon.errors import VmonError
+
+CFG = feat.FeatureConfig()
+TC = env.TypingConfig.for_features(CFG)
+
+
+def test_cos_table_is_cosine_in_q15() -> None:
+    assert env.cos_q15(0) == 32768
+    assert env.cos_q15(9000 - 1) < 10
+    for cdeg in (1, 1550, 3000, 4525, 6000, 8999):
+        assert abs(env.cos_q15(cdeg) - 32768 * math.cos(math.radians(cdeg / 100))) <= 2
+    values = [env.cos_q15(c) for c in range(0, 9000, 7)]
+    assert all(a >= b for a, b in itertools.pairwise(values))
+    for bad in (-1, 9000, 12000):
+        with pytest.raises(VmonError, match="contact angle"):
+            env.cos_q15(bad)
+
+
+@pytest.mark.parametrize("geometry", [*PRESETS.values(), BearingGeometry(13, 9.525, 46.0, 40.0)])
+def test_integer_defect_frequencies_match_the_kinematics(geometry: BearingGeometry) -> None:
+    dev = env.DeviceBearing.from_geometry(geometry)
+    for rpm in (600.0, 1797.0, 3550.0):
+        shaft_mhz = round(rpm * 1000 / 60)
+        got = dev.defects_mhz(shaft_mhz)
+        want = geometry.defects(shaft_mhz / 1000)
+        for kind in env.TYPES:
+            assert got[kind] / 1000 == pytest.approx(want[kind], rel=2e-4), kind
+
+
+def _windows(x_g: npt.NDArray[np.float64]) -> npt.NDArray[np.int32]:
+    w, _ = feat.frame(feat.g_to_counts(x_g, CFG), CFG)
+    return feat.FeatureExtractor(CFG).compute_with_spectra(w)[1]
+
+
+def _envelope(spectra: npt.NDArray[np.int32], k1: int) -> npt.NDArray[np.int64]:
+    import cmsisdsp as dsp
+
+    demod, ring = env.Demodulator(TC.decim, TC.band), env.Ring(TC.env_len)
+    for s in spectra:
+        done = demod.push(s, k1)
+        if done is not None:
+            ring.push(np.asarray(dsp.arm_cmplx_mag_q31(done.astype(np.int32)), dtype=np.int64))
+        if ring.full:
+            return ring.buf
+    raise AssertionError("not enough windows to fill the envelope")
+
+
+def test_overlap_add_gives_a_steady_envelope_for_a_steady_tone() -> None:
+    t = np.arange(int(2.0 * CFG.fs_hz)) / CFG.fs_hz
+    k1 = 200
+    f = (k1 + 20) * CFG.bin_hz
+    e = _envelope(_windows(0.5 * np.sin(2 * np.pi * f * t)), k1).astype(np.float64)
+    # Hann windows at 50 % overlap sum to one: no ripple at the hop rate.
+    assert e.std() / e.mean() < 0.02
+
+
+def test_envelope_spectrum_shows_the_modulation_rate() -> None:
+    t = np.arange(int(2.0 * CFG.fs_hz)) / CFG.fs_hz
+    k1, f_mod = 200, 37.0
+    carrier = (k1 + 30) * CFG.bin_hz
+    x = 0.3 * (1 + 0.5 * np.cos(2 * np.pi * f_mod * t)) * np.sin(2 * np.pi * carrier * t)
+    spec = env.Spectrum(TC, TC.env_len)(_envelope(_windows(x), k1))
+    res = TC.env_fs_mhz / 1000 / TC.env_len
+    peak = int(np.argmax(spec[2:])) + 2
+    assert abs(peak * res - f_mod) <= res
+
+
+def test_demodulation_band_must_be_even_and_inside() -> None:
+    spectra = _windows(np.zeros(4096))
+    demod = env.Demodulator(TC.decim, TC.band)
+    for bad in (201, -2, CFG.window // 2 - TC.band + 2):
+        with pytest.raises(VmonError, match="demodulation band"):
+            demod.push(spectra[0], bad)
+    assert demod.push(spectra[0], 200) is None  # the first window only primes the overlap
+    assert demod.push(spectra[1], 200) is not None
+
+
+def test_ambiguous_lines_are_dropped() -> None:
+    shaft = 30_000
+    # BPFI exactly 1.5 x BPFO: 3 x BPFO meets 2 x BPFI, so neither is read.
+    defects = {"outer_race": 100_000, "inner_race": 150_000, "ball": 137_000}
+    lines = env.defect_lines(TC, defects, shaft)
+    kept = {(ln.type, ln.harmonic, ln.side) for ln in lines}
+    assert ("outer_race", 3, 0) not in kept and ("inner_race", 2, 0) not in kept
+    assert ("outer_race", 1, 0) in kept and ("inner_race", 1, 0) in kept
+    assert ("inner_race", 1, -1) in kept and ("inner_race", 1, 1) in kept
+    # Nothing beyond 90 % of the envelope spectrum.
+    assert max(ln.hi for ln in lines) < TC.env_len // 2 * 9 // 10
+
+
+def _spectrum_with(lines: list[env.Line], kinds: set[str], height: int = 40) -> npt.NDArray:
+    rng = np.random.default_rng(3)
+    spec = rng.integers(80, 120, TC.env_len // 2).astype(np.int64)
+    for ln in lines:
+        if ln.type in kinds:
+            spec[(ln.lo + ln.hi) // 2] = 100 * height
+    return spec
+
+
+def test_verdict_names_a_type_only_with_grounds() -> None:
+    defects = env.DeviceBearing.from_geometry(PRESETS["6205-2RS"]).defects_mhz(29_950)
+    lines = env.defect_lines(TC, defects, 29_950)
+    for kind in env.TYPES:
+        v = env.verdict(_spectrum_with(lines, {kind}), lines)
+        assert v.type == kind and v.confidence_permille == 1000
+    # Flat spectrum, or two types equally present: unknown.
+    assert env.verdict(_spectrum_with(lines, set()), lines).type == env.UNKNOWN
+    both = env.verdict(_spectrum_with(lines, {"outer_race", "ball"}), lines)
+    assert both.type == env.UNKNOWN and both.confidence_permille == 0
+
+
+def test_speed_estimate_finds_the_harmonic_series() -> None:
+    f0 = 21.37  # bins
+    spec = np.full(256, 100, dtype=np.int64)
+    for k in range(1, 6):
+        b = k * f0
+        lo = int(b)
+        spec[lo] += int(5000 * (1 - (b - lo)))
+        spec[lo + 1] += int(5000 * (b - lo))
+    got = env.estimate_speed_bin_q8(spec, 18 * 256, 25 * 256)
+    assert got is not None and abs(got / 256 - f0) <= 1 / 8
+    assert env.estimate_speed_bin_q8(spec, 300 * 256, 310 * 256) is None
+
+
+def test_typing_config_checks() -> None:
+    with pytest.raises(VmonError, match="hop = window/2"):
+        env.TypingConfig.for_features(feat.FeatureConfig(hop=256))
+    with pytest.raises(VmonError, match="CFFT length"):
+        env.TypingConfig(fs_hz=12_000, window=1024, decim=100)
+    with pytest.raises(VmonError, match="arm_rfft_q31 length"):
+        env.TypingConfig(fs_hz=12_000, window=1024, env_len=1000)
+    assert TC.env_fs_mhz == 1_500_000 and TC.speed_fs_mhz == 750_000
