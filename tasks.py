@@ -243,7 +243,36 @@ def embed(c: Context, model: str | None = None) -> None:
 
 @task(
     help={
-        "suite": "ml, memmap, fw, app or replay (repeatable; default: all)",
+        "data": "dataset folder or .npz (default: $VMON_DATA, else ../shared/data)",
+        "dataset": "dataset name inside the folder",
+        "commission_s": "seconds of normal running to commission each operating point on",
+        "bearing": "DESIGNATION (e.g. 6205-2RS) or N,BALL_MM,PITCH_MM[,ANGLE_DEG] "
+        "(default: the dataset's)",
+        "json": "JSON summary to write (default: build/evaluate/<dataset>/evaluate.json)",
+        "html": "report to write (default: build/evaluate/<dataset>/evaluate.html)",
+        "model": "model directory (default: models/bearing-fault-12k)",
+    }
+)
+@user_errors
+def evaluate(
+    c: Context,
+    data: str | None = None,
+    dataset: str | None = None,
+    commission_s: float = 30.0,
+    bearing: str | None = None,
+    json: str | None = None,
+    html: str | None = None,
+    model: str | None = None,
+) -> None:
+    """Commission on normal running, then decide every window as the device does; score it."""
+    from vmon.workflows import evaluate as evaluate_mod
+
+    evaluate_mod.run(data, dataset, commission_s, bearing, json, html, model)
+
+
+@task(
+    help={
+        "suite": "ml, memmap, fw, app, replay or detect (repeatable; default: all)",
         "data": "dataset for the ml benchmark (default: the shared CWRU 12 kHz set)",
     },
     iterable=["suite"],

@@ -9,7 +9,18 @@ from pathlib import Path
 
 from vmon.paths import REPO_ROOT
 
-TASKS = ("demo", "retrain", "embed", "memmap", "test", "bench", "build", "flash", "dataset-import")
+TASKS = (
+    "demo",
+    "retrain",
+    "embed",
+    "memmap",
+    "test",
+    "bench",
+    "build",
+    "flash",
+    "dataset-import",
+    "evaluate",
+)
 
 
 def invoke(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -43,7 +54,7 @@ def test_unknown_benchmark_is_one_line() -> None:
     result = invoke("bench", "--suite", "speed")
     assert result.returncode != 0
     assert result.stderr.strip() == (
-        "error: unknown benchmark(s) speed; choose from ml, memmap, fw, app, replay"
+        "error: unknown benchmark(s) speed; choose from ml, memmap, fw, app, replay, detect"
     )
 
 

@@ -16,7 +16,7 @@ from vmon.ml.novelty import novelty_score
 from vmon.ml.results import FoldResult, RecordingFeatures
 
 
-def _png(fig: Any) -> str:
+def png_uri(fig: Any) -> str:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=90, bbox_inches="tight")
     import matplotlib.pyplot as plt
@@ -47,7 +47,7 @@ def _confusion_fig(cm: list[list[int]], title: str) -> str:
                 fontsize=8,
             )
     ax.set_title(title, fontsize=9)
-    return _png(fig)
+    return png_uri(fig)
 
 
 def _spectra_fig(recs: dict[str, RecordingFeatures], cfg: feat.FeatureConfig) -> str:
@@ -64,7 +64,7 @@ def _spectra_fig(recs: dict[str, RecordingFeatures], cfg: feat.FeatureConfig) ->
     ax.set_ylabel("mean band energy (dB, arbitrary ref.)")
     ax.legend(fontsize=8)
     ax.set_title("per-band mean spectra per class (device features)", fontsize=9)
-    return _png(fig)
+    return png_uri(fig)
 
 
 def _scores_fig(final: FoldResult, recs: dict[str, RecordingFeatures]) -> str:
@@ -85,7 +85,7 @@ def _scores_fig(final: FoldResult, recs: dict[str, RecordingFeatures]) -> str:
     ax.set_ylabel("windows")
     ax.legend(fontsize=8)
     ax.set_title(f"novelty scores, held-out windows ({final.fold.name})", fontsize=9)
-    return _png(fig)
+    return png_uri(fig)
 
 
 def _curves_fig(results: list[FoldResult]) -> str:
@@ -100,7 +100,7 @@ def _curves_fig(results: list[FoldResult]) -> str:
     ax.set_yscale("log")
     ax.legend(fontsize=7)
     ax.set_title("learning curves", fontsize=9)
-    return _png(fig)
+    return png_uri(fig)
 
 
 def write(

@@ -12,6 +12,9 @@
 - ``replay``: 10 s of full-range samples at 12.8 kHz x 1 and 6.4 kHz x 3 streamed at the
   nominal rate into the replay echo firmware on both QEMU boards: no block lost or altered
   (the rate the QEMU UART reaches is reported; TCP flow control holds back the rest).
+- ``detect``: `invoke evaluate` on the shared CWRU 12 kHz set (when present) and on every
+  synthetic rig of :mod:`vmon.data.rigs`, commissioned on 30 s: normal windows raised, alarm
+  events in normal running, fault windows raised, fault types wrong and right (in band).
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ from vmon.errors import VmonError
 from vmon.paths import REPO_ROOT
 
 console = Console()
-SUITES = ("ml", "memmap", "fw", "app", "replay")
+SUITES = ("ml", "memmap", "fw", "app", "replay", "detect")
 FW_BOARD = "mps2/an521/cpu1"
 APP_BOARD = "qemu_cortex_m3"
 
@@ -286,6 +289,53 @@ def bench_replay() -> list[Target]:
     return targets
 
 
+def bench_detect(data: str | None = None) -> list[Target]:
+    from vmon.data import load_dataset, resolve_dataset, rigs
+    from vmon.data.importers.cwru import SHARED_12K_NAME
+    from vmon.ml.evaluate import DEFAULT_MODEL, evaluate
+    from vmon.ml.model import load_model_dir
+    from vmon.paths import resolve_data_dir
+
+    md = load_model_dir(REPO_ROOT / "models" / DEFAULT_MODEL)
+    sets = [rigs.generate_dataset(rig) for rig in rigs.RIGS.values()]
+    if resolve_data_dir(data) is not None:
+        sets.insert(0, load_dataset(resolve_dataset(data, SHARED_12K_NAME)))
+    else:
+        console.print("detect: no shared data; CWRU left out (pass --data)")
+    targets: list[Target] = []
+    summaries = {}
+    for ds in sets:
+        console.print(f"[bold]detect[/]: evaluate {ds.name}")
+        s = evaluate(ds, md, 30.0).summary()
+        summaries[ds.name] = s
+        o = s["overall"]
+        targets += [
+            Target(f"{ds.name}: normal windows raised", o["normal_raised"], 0.005, ""),
+            Target(f"{ds.name}: alarm events, normal running", o["alarm_events_normal"], 0, "ev"),
+            Target(f"{ds.name}: fault windows raised", o["fault_raised"], 0.99, "", True),
+            Target(f"{ds.name}: fault type wrong", o["type_wrong"], 0.10, ""),
+            Target(
+                f"{ds.name}: fault type right (in band)",
+                o["type_right_in_band"] or 0.0,
+                0.70,
+                "",
+                True,
+            ),
+            Target(
+                f"{ds.name}: ... of which by physics",
+                o["type_right_physics"] or 0.0,
+                0.70,
+                "",
+                True,
+            ),
+        ]
+    out = REPO_ROOT / "build" / "bench" / "detect.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(summaries, indent=2) + "\n")
+    console.print(f"detect: summaries in {out.relative_to(REPO_ROOT)}")
+    return targets
+
+
 def run(suites: list[str] | None = None, data: str | None = None) -> None:
     chosen = suites or list(SUITES)
     unknown = sorted(set(chosen) - set(SUITES))
@@ -304,6 +354,8 @@ def run(suites: list[str] | None = None, data: str | None = None) -> None:
         targets += bench_app(data)
     if "replay" in chosen:
         targets += bench_replay()
+    if "detect" in chosen:
+        targets += bench_detect(data)
     table = Table(title="benchmarks (measured on this machine)")
     for col in ("target", "measured", "limit", "result"):
         table.add_column(col, justify="left" if col == "target" else "right")

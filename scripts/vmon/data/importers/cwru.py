@@ -59,6 +59,15 @@ OTHER_FOLDERS = ("12k_Fan_End_Bearing_Fault_Data",)
 
 #: CWRU's nominal motor speed per load (the 0.028 in files carry no RPM variable).
 NOMINAL_RPM: dict[int, float] = {0: 1797.0, 1: 1772.0, 2: 1750.0, 3: 1730.0}
+#: The drive-end bearing of the CWRU test rig: SKF 6205-2RS JEM, 9 balls of 0.3126 in
+#: (7.94 mm) on a 1.537 in (39.04 mm) pitch circle, 0 deg contact angle.
+DRIVE_END_BEARING = {
+    "designation": "SKF 6205-2RS JEM (CWRU drive end)",
+    "n_balls": 9,
+    "ball_diameter": 7.94,
+    "pitch_diameter": 39.04,
+    "contact_angle_deg": 0.0,
+}
 
 #: Class code used in recording ids.
 CLASS_CODE: dict[str, str] = {
@@ -396,6 +405,7 @@ def _meta(
         "load_hp": "motor load in horsepower (0-3)",
         "rpm": "motor speed from the file's RPM variable; NaN where the file has none",
         "nominal_rpm_by_load_hp": {str(k): v for k, v in NOMINAL_RPM.items()},
+        "bearing": dict(DRIVE_END_BEARING),
         "notes": notes,
         "recording_notes": recording_notes,
         "split_warning": (
@@ -438,3 +448,11 @@ def import_to_file(src: Path, out: Path, rate: str = "12k") -> Dataset:
         soft_wrap=True,
     )
     return ds
+
+
+def known_bearing(ds: Dataset) -> dict[str, Any] | None:
+    """The bearing of a CWRU drive-end dataset imported before the format carried one."""
+    meta = ds.meta
+    if meta.get("source_repo") == SOURCE_REPO and str(meta.get("channel", "")).startswith("DE"):
+        return dict(DRIVE_END_BEARING)
+    return None
