@@ -70,6 +70,25 @@ const char *vmon_features_hash(void);
 /** @brief Number of features per window (VMON_FEAT_N_FEATURES). */
 size_t vmon_features_count(void);
 
+/**
+ * @brief The last window's arm_rfft_q31 output (bins 0 .. N/2 - 1 re/im first), valid until
+ * the next vmon_features_compute() or vmon_features_rfft(); NULL before init.
+ */
+const int32_t *vmon_features_spectrum(void);
+
+/**
+ * @brief The pipeline's work buffers (VMON_FEAT_WINDOW and 2 x VMON_FEAT_WINDOW q31) for a
+ * caller in the feature thread; using them overwrites vmon_features_spectrum().
+ */
+int vmon_features_rfft_scratch(int32_t **in, int32_t **out);
+
+/**
+ * @brief The pipeline's VMON_FEAT_WINDOW-point arm_rfft_q31 of @p in (destroyed) into
+ * @p out (2 x window), and arm_cmplx_mag_q31 of bins 0 .. N/2 - 1 into @p mag.
+ * @p mag may alias @p in.
+ */
+int vmon_features_rfft(int32_t *in, int32_t *out, int32_t *mag);
+
 #ifdef __cplusplus
 }
 #endif

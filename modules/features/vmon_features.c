@@ -264,3 +264,34 @@ int vmon_features_compute(const int16_t *window, size_t len, int32_t *out, size_
 
 	return 0;
 }
+
+const int32_t *vmon_features_spectrum(void)
+{
+	return initialized ? fft_out : NULL;
+}
+
+int vmon_features_rfft_scratch(int32_t **in, int32_t **out)
+{
+	if (in == NULL || out == NULL) {
+		return -EINVAL;
+	}
+	if (!initialized) {
+		return -EAGAIN;
+	}
+	*in = fft_buf;
+	*out = fft_out;
+	return 0;
+}
+
+int vmon_features_rfft(int32_t *in, int32_t *out, int32_t *mag)
+{
+	if (in == NULL || out == NULL || mag == NULL) {
+		return -EINVAL;
+	}
+	if (!initialized) {
+		return -EAGAIN;
+	}
+	arm_rfft_q31(&rfft, in, out);
+	arm_cmplx_mag_q31(out, mag, N_BINS);
+	return 0;
+}

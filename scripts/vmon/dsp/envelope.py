@@ -129,7 +129,7 @@ class TypingConfig:
     env_len: int = 1024
     speed_decim: int = 64
     speed_band: int = 32
-    speed_len: int = 512
+    speed_len: int = 1024
     harmonics: int = 3
 
     def __post_init__(self) -> None:
@@ -149,7 +149,10 @@ class TypingConfig:
             raise VmonError("envelope typing overlap-adds half-overlapping windows: hop = window/2")
         if not float(cfg.fs_hz).is_integer():
             raise VmonError(f"typing needs an integer sampling rate, not {cfg.fs_hz}")
-        return cls(fs_hz=int(cfg.fs_hz), window=cfg.window)
+        # Both spectra have the window's length: the firmware reuses the features' real FFT.
+        return cls(
+            fs_hz=int(cfg.fs_hz), window=cfg.window, env_len=cfg.window, speed_len=cfg.window
+        )
 
     @property
     def env_fs_mhz(self) -> int:

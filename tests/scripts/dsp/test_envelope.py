@@ -144,3 +144,13 @@ def test_typing_config_checks() -> None:
     with pytest.raises(VmonError, match="arm_rfft_q31 length"):
         env.TypingConfig(fs_hz=12_000, window=1024, env_len=1000)
     assert TC.env_fs_mhz == 1_500_000 and TC.speed_fs_mhz == 750_000
+
+
+def test_line_search_ranges_fit_the_firmware_background_buffer() -> None:
+    # vmon_envelope.c sizes its background buffer for lines no wider than this.
+    top = TC.env_len // 2 * 9 // 10
+    width_max = 2 * (top * env.TOLERANCE_PERMILLE // 1000 + 2) + 1
+    for f_mhz in range(5_000, 400_000, 1_333):
+        defects = {"inner_race": f_mhz * 3 // 2, "ball": f_mhz * 4 // 3, "outer_race": f_mhz}
+        for line in env.defect_lines(TC, defects, f_mhz // 4):
+            assert line.hi - line.lo + 1 <= width_max

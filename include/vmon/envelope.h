@@ -1,0 +1,156 @@
+/*
+ * SPDX-License-Identifier: Apache-2.0
+ *
+ * vmon envelope typing kernel: bearing defect lines in the envelope spectrum of a resonance
+ * band, bit-exact with vmon.dsp.envelope (Python). See that module for the method; every
+ * function here is named after its Python counterpart.
+ *
+ * The streaming pieces take each window's arm_rfft_q31 spectrum from the feature pipeline
+ * (vmon_features_spectrum()); the envelope and speed spectra have the feature window's length
+ * and reuse the feature pipeline's real FFT and its work buffers
+ * (vmon_features_rfft_scratch()), so they must run in the feature thread after the window's
+ * features and demodulation.
+ *
+ * Requires CONFIG_VMON_ENVELOPE=y. Returns 0 or a negative errno.
+ */
+
+#ifndef VMON_ENVELOPE_H_
+#define VMON_ENVELOPE_H_
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <vmon/features.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* TypingConfig defaults (a pytest compares them with vmon.dsp.envelope). */
+#define VMON_ENV_DECIM          128 /* inverse CFFT length of the demodulation band */
+#define VMON_ENV_BAND           64  /* bins demodulated */
+#define VMON_ENV_LEN            VMON_FEAT_WINDOW
+#define VMON_ENV_SPEED_DECIM    64
+#define VMON_ENV_SPEED_BAND     32
+#define VMON_ENV_SPEED_LEN      VMON_FEAT_WINDOW
+#define VMON_ENV_HARMONICS      3
+#define VMON_ENV_PRE_SHIFT      4
+#define VMON_ENV_LINE_FLOOR_Q8  405
+#define VMON_ENV_LINE_CAP_Q8    1024
+#define VMON_ENV_MIN_SCORE_Q8   384
+#define VMON_ENV_MARGIN_Q8      512
+#define VMON_ENV_TOL_PERMILLE   25
+#define VMON_ENV_BG_SPAN        4
+#define VMON_ENV_SPEED_HARMONICS 5
+/* Most lines defect_lines returns: 3 types x harmonics + 2 inner-race sidebands. */
+#define VMON_ENV_LINES_MAX      (3 * VMON_ENV_HARMONICS + 2)
+
+/** Fault types in label order (vmon.dsp.envelope.TYPES), and no verdict. */
+enum vmon_env_type {
+	VMON_ENV_INNER_RACE,
+	VMON_ENV_BALL,
+	VMON_ENV_OUTER_RACE,
+	VMON_ENV_N_TYPES,
+	VMON_ENV_UNKNOWN = VMON_ENV_N_TYPES,
+};
+
+/** Bearing geometry as the node stores it (DeviceBearing). */
+struct vmon_env_bearing {
+	uint32_t n_balls;
+	uint32_t ball_um;
+	uint32_t pitch_um;
+	uint32_t angle_cdeg; /**< contact angle, 1/100 degree */
+};
+
+struct vmon_env_line {
+	uint8_t type;
+	uint8_t harmonic;
+	int8_t side;
+	uint16_t lo; /**< first bin searched */
+	uint16_t hi; /**< last bin searched */
+};
+
+struct vmon_env_verdict {
+	uint8_t type;                 /**< enum vmon_env_type */
+	uint16_t confidence_permille;
+	int32_t scores_q8[VMON_ENV_N_TYPES];
+};
+
+/** Demodulator of one band: the overlap-add state of the baseband signal. */
+struct vmon_env_demod {
+	uint16_t decim;
+	uint16_t band;
+	bool primed;
+	int32_t tail[VMON_ENV_DECIM];    /* decim/2 complex values, interleaved */
+	int32_t buf[2 * VMON_ENV_DECIM]; /* inverse CFFT work; the completed samples */
+};
+
+/** The last n samples, oldest first when read. */
+struct vmon_env_ring {
+	uint16_t n;
+	uint16_t head;
+	uint16_t count;
+	int32_t *buf;
+};
+
+/** cos of an angle in 1/100 degree (< 9000), Q15; -EINVAL (as a negative value) beyond. */
+int32_t vmon_env_cos_q15(uint32_t centideg);
+
+/** 0, or -EINVAL for a geometry the node cannot hold or that is physically impossible. */
+int vmon_env_bearing_check(const struct vmon_env_bearing *b);
+
+/** Impact rates in mHz per type (inner race, 2 x BSF, outer race) at a shaft rate in mHz. */
+int vmon_env_defects_mhz(const struct vmon_env_bearing *b, uint32_t shaft_mhz,
+			 uint32_t out[VMON_ENV_N_TYPES]);
+
+/** The unambiguous lines to read; returns how many were written to @p out. */
+size_t vmon_env_defect_lines(const uint32_t defects_mhz[VMON_ENV_N_TYPES], uint32_t shaft_mhz,
+			     struct vmon_env_line out[VMON_ENV_LINES_MAX]);
+
+/** log2(peak / local median), Q8, of one line in a spectrum of @p n bins. */
+int32_t vmon_env_line_ratio_q8(const int32_t *spec, size_t n, const struct vmon_env_line *line);
+
+void vmon_env_verdict(const int32_t *spec, size_t n, const struct vmon_env_line *lines,
+		      size_t n_lines, struct vmon_env_verdict *out);
+
+int vmon_env_demod_init(struct vmon_env_demod *d, uint16_t decim, uint16_t band);
+void vmon_env_demod_reset(struct vmon_env_demod *d);
+
+/**
+ * Push one window's spectrum (VMON_FEAT_WINDOW q31: bins 0 .. N/2 - 1, re/im) with the band
+ * starting at bin @p k1 (even). On 0, *@p done points to decim int32 (decim/2 complex
+ * baseband samples, completed by this window); -EAGAIN for the first window after a reset
+ * (it only primes the overlap); -EINVAL for a bad band.
+ */
+int vmon_env_demod_push(struct vmon_env_demod *d, const int32_t *spectrum, uint32_t k1,
+			const int32_t **done);
+
+void vmon_env_ring_init(struct vmon_env_ring *r, int32_t *buf, uint16_t n);
+void vmon_env_ring_reset(struct vmon_env_ring *r);
+/** Append @p k samples taken every @p stride-th value of @p v. */
+void vmon_env_ring_push(struct vmon_env_ring *r, const int32_t *v, size_t k, size_t stride);
+bool vmon_env_ring_full(const struct vmon_env_ring *r);
+
+/**
+ * Magnitude spectrum (VMON_ENV_LEN / 2 bins) of a full ring: mean removal, normalization to
+ * 30 bits, Q15 Hann, arm_rfft_q31, arm_cmplx_mag_q31. Uses the feature pipeline's FFT and
+ * work buffers. -EINVAL unless the ring is full and VMON_ENV_LEN long.
+ */
+int vmon_env_spectrum(const struct vmon_env_ring *r, int32_t *mag);
+
+/** Shaft rate in speed-spectrum bins, Q8, maximizing the harmonic sum in [lo, hi]; -1 if
+ * no candidate lies in the spectrum. */
+int32_t vmon_env_estimate_speed_bin_q8(const int32_t *spec, size_t n, int32_t lo_q8,
+				       int32_t hi_q8);
+
+/** Frequency <-> bin conversions of the envelope and speed spectra (Q8 bins, mHz). */
+uint32_t vmon_env_bin_q8(uint32_t f_mhz);
+uint32_t vmon_env_speed_bin_q8(uint32_t f_mhz);
+uint32_t vmon_env_speed_mhz(uint32_t bin_q8);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* VMON_ENVELOPE_H_ */

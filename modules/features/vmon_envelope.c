@@ -1,0 +1,433 @@
+/*
+ * SPDX-License-Identifier: Apache-2.0
+ *
+ * vmon envelope typing kernel, bit-exact with vmon.dsp.envelope (Python): integer arithmetic
+ * and the CMSIS-DSP q31 kernels the Python side runs through cmsisdsp. Python's // and >>
+ * on the non-negative values used here equal C's unsigned division and shifts; the signed
+ * right shifts floor, as GCC's do (see vmon_features.c).
+ */
+
+#include <errno.h>
+#include <string.h>
+
+#include <zephyr/logging/log.h>
+#include <zephyr/sys/util.h>
+#include <zephyr/toolchain.h>
+
+#include <arm_const_structs.h>
+#include <arm_math.h>
+
+#include <vmon/envelope.h>
+#include <vmon/features.h>
+
+LOG_MODULE_REGISTER(vmon_envelope, CONFIG_VMON_FEATURES_LOG_LEVEL);
+
+BUILD_ASSERT(VMON_ENV_LEN == VMON_FEAT_WINDOW, "the spectra reuse the features' real FFT");
+BUILD_ASSERT(VMON_ENV_BAND <= VMON_ENV_DECIM / 2 && VMON_ENV_SPEED_BAND <= VMON_ENV_SPEED_DECIM / 2,
+	     "a band fills at most half its inverse FFT");
+BUILD_ASSERT(VMON_ENV_DECIM <= VMON_FEAT_WINDOW / 4, "decimation below the window");
+
+#define N_WIN VMON_FEAT_WINDOW
+#define TOP   (VMON_ENV_LEN / 2 * 9 / 10) /* lines beyond 90 % of the spectrum are not read */
+
+/* cos(d) in Q15 for d = 0 .. 90 degrees: round(cos(radians(d)) * 32768) (COS_Q15). */
+static const int32_t cos_q15_table[91] = {
+	32768, 32763, 32748, 32723, 32688, 32643, 32588, 32524, 32449, 32365, 32270, 32166,
+	32052, 31928, 31795, 31651, 31499, 31336, 31164, 30983, 30792, 30592, 30382, 30163,
+	29935, 29698, 29452, 29197, 28932, 28660, 28378, 28088, 27789, 27482, 27166, 26842,
+	26510, 26170, 25822, 25466, 25102, 24730, 24351, 23965, 23571, 23170, 22763, 22348,
+	21926, 21498, 21063, 20622, 20174, 19720, 19261, 18795, 18324, 17847, 17364, 16877,
+	16384, 15886, 15384, 14876, 14365, 13848, 13328, 12803, 12275, 11743, 11207, 10668,
+	10126, 9580,  9032,  8481,  7927,  7371,  6813,  6252,  5690,  5126,  4560,  3993,
+	3425,  2856,  2286,  1715,  1144,  572,   0,
+};
+
+int32_t vmon_env_cos_q15(uint32_t centideg)
+{
+	if (centideg >= 9000U) {
+		return -EINVAL;
+	}
+	const uint32_t d = centideg / 100U;
+	const uint32_t r = centideg % 100U;
+	const int32_t a = cos_q15_table[d];
+	const int32_t b = cos_q15_table[d + 1U]; /* a >= b */
+
+	return a - (int32_t)(((uint32_t)(a - b) * r + 50U) / 100U);
+}
+
+int vmon_env_bearing_check(const struct vmon_env_bearing *b)
+{
+	if (b == NULL || b->n_balls == 0U || b->n_balls > 255U || b->ball_um == 0U ||
+	    b->pitch_um <= b->ball_um || b->pitch_um > 2000000U || b->angle_cdeg >= 9000U) {
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static uint64_t ratio_q16(const struct vmon_env_bearing *b)
+{
+	const uint64_t c = (uint64_t)vmon_env_cos_q15(b->angle_cdeg);
+
+	return ((uint64_t)b->ball_um * c * 2U + b->pitch_um / 2U) / b->pitch_um;
+}
+
+int vmon_env_defects_mhz(const struct vmon_env_bearing *b, uint32_t shaft_mhz,
+			 uint32_t out[VMON_ENV_N_TYPES])
+{
+	if (vmon_env_bearing_check(b) != 0 || out == NULL || shaft_mhz > 1000000U) {
+		return -EINVAL;
+	}
+	const uint64_t r = ratio_q16(b);
+	const uint64_t n_f = (uint64_t)b->n_balls * shaft_mhz;
+	const uint64_t one_minus_r2 = (65536ULL * 65536ULL - r * r) >> 16;
+
+	out[VMON_ENV_INNER_RACE] = (uint32_t)(n_f * (65536U + r) / 131072U);
+	out[VMON_ENV_BALL] =
+		(uint32_t)((uint64_t)shaft_mhz * b->pitch_um * one_minus_r2 / ((uint64_t)b->ball_um << 16));
+	out[VMON_ENV_OUTER_RACE] = (uint32_t)(n_f * (65536U - r) / 131072U);
+	return 0;
+}
+
+uint32_t vmon_env_bin_q8(uint32_t f_mhz)
+{
+	return (uint32_t)((uint64_t)f_mhz * VMON_ENV_LEN * N_WIN * 256U /
+			  ((uint64_t)VMON_FEAT_FS_HZ * 1000U * VMON_ENV_DECIM));
+}
+
+uint32_t vmon_env_speed_bin_q8(uint32_t f_mhz)
+{
+	return (uint32_t)((uint64_t)f_mhz * VMON_ENV_SPEED_LEN * N_WIN * 256U /
+			  ((uint64_t)VMON_FEAT_FS_HZ * 1000U * VMON_ENV_SPEED_DECIM));
+}
+
+uint32_t vmon_env_speed_mhz(uint32_t bin_q8)
+{
+	return (uint32_t)((uint64_t)bin_q8 * VMON_FEAT_FS_HZ * 1000U * VMON_ENV_SPEED_DECIM /
+			  ((uint64_t)VMON_ENV_SPEED_LEN * N_WIN * 256U));
+}
+
+/* span(): the bins a line at f is searched in. */
+static void span(uint32_t f_mhz, int32_t *lo, int32_t *hi)
+{
+	const int64_t pos = vmon_env_bin_q8(f_mhz);
+	const int64_t tol = pos * VMON_ENV_TOL_PERMILLE / 1000 + 256;
+
+	/* (pos - tol + 255) >> 8 floors like Python's >> for negative values. */
+	*lo = (int32_t)((pos - tol + 255) >> 8);
+	*hi = (int32_t)((pos + tol) >> 8);
+}
+
+static bool clashes(const struct vmon_env_line *a, const uint32_t defects[VMON_ENV_N_TYPES])
+{
+	for (uint8_t t = 0; t < VMON_ENV_N_TYPES; t++) {
+		if (t == a->type || defects[t] == 0U) {
+			continue;
+		}
+		for (uint32_t h = 1;; h++) {
+			int32_t lo;
+			int32_t hi;
+
+			span(h * defects[t], &lo, &hi);
+			if (lo >= TOP) {
+				break;
+			}
+			if (lo <= a->hi && a->lo <= hi) {
+				return true;
+			}
+		}
+	}
+	return false;
+}
+
+struct line_spec {
+	uint8_t h;
+	int8_t side;
+	int64_t f;
+};
+
+size_t vmon_env_defect_lines(const uint32_t defects_mhz[VMON_ENV_N_TYPES], uint32_t shaft_mhz,
+			     struct vmon_env_line out[VMON_ENV_LINES_MAX])
+{
+	size_t n = 0;
+
+	for (uint8_t t = 0; t < VMON_ENV_N_TYPES; t++) {
+		const int64_t f = defects_mhz[t];
+		struct line_spec specs[VMON_ENV_HARMONICS + 2];
+		size_t n_specs = 0;
+
+		for (uint8_t h = 1; h <= VMON_ENV_HARMONICS; h++) {
+			specs[n_specs++] = (struct line_spec){h, 0, h * f};
+		}
+		if (t == VMON_ENV_INNER_RACE) {
+			specs[n_specs++] = (struct line_spec){1, -1, f - shaft_mhz};
+			specs[n_specs++] = (struct line_spec){1, 1, f + shaft_mhz};
+		}
+		for (size_t i = 0; i < n_specs; i++) {
+			int32_t lo;
+			int32_t hi;
+
+			if (specs[i].f <= 0) {
+				continue;
+			}
+			span((uint32_t)specs[i].f, &lo, &hi);
+			if (lo < 2 || hi >= TOP) {
+				continue;
+			}
+			struct vmon_env_line line = {
+				.type = t,
+				.harmonic = specs[i].h,
+				.side = specs[i].side,
+				.lo = (uint16_t)lo,
+				.hi = (uint16_t)hi,
+			};
+			if (!clashes(&line, defects_mhz)) {
+				out[n++] = line;
+			}
+		}
+	}
+	return n;
+}
+
+/*
+ * Background samples around a line: 2 * BG_SPAN * its width. Lines lie below TOP, so a
+ * search range is at most 2 * (TOP * TOL / 1000 + 2) + 1 bins wide (span()).
+ */
+#define LINE_WIDTH_MAX (2 * (TOP * VMON_ENV_TOL_PERMILLE / 1000 + 2) + 1)
+static int32_t around[2 * VMON_ENV_BG_SPAN * LINE_WIDTH_MAX];
+
+int32_t vmon_env_line_ratio_q8(const int32_t *spec, size_t n, const struct vmon_env_line *line)
+{
+	const int32_t width = line->hi - line->lo + 1;
+
+	if (width <= 0 || width > LINE_WIDTH_MAX || line->hi >= (int32_t)n) {
+		return 0; /* not a line vmon_env_defect_lines() makes */
+	}
+	const int32_t span_bins = VMON_ENV_BG_SPAN * width;
+	const int32_t a = MAX(1, line->lo - span_bins);
+	const int32_t b = MIN((int32_t)n, line->hi + 1 + span_bins);
+	size_t k = 0;
+
+	for (int32_t i = a; i < line->lo; i++) {
+		around[k++] = spec[i];
+	}
+	for (int32_t i = line->hi + 1; i < b; i++) {
+		around[k++] = spec[i];
+	}
+	int32_t peak = spec[line->lo];
+
+	for (int32_t i = line->lo; i <= line->hi; i++) {
+		peak = MAX(peak, spec[i]);
+	}
+	/* Insertion sort: the lower middle element, as np.sort()[(len - 1) // 2]. */
+	for (size_t i = 1; i < k; i++) {
+		const int32_t v = around[i];
+		size_t j = i;
+
+		while (j > 0 && around[j - 1] > v) {
+			around[j] = around[j - 1];
+			j--;
+		}
+		around[j] = v;
+	}
+	const int32_t bg = (k > 0) ? around[(k - 1) / 2] : 0;
+
+	return vmon_log2_q8((uint64_t)MAX(peak, 1)) - vmon_log2_q8((uint64_t)MAX(bg, 1));
+}
+
+void vmon_env_verdict(const int32_t *spec, size_t n, const struct vmon_env_line *lines,
+		      size_t n_lines, struct vmon_env_verdict *out)
+{
+	memset(out, 0, sizeof(*out));
+	for (size_t i = 0; i < n_lines; i++) {
+		const int32_t r = vmon_env_line_ratio_q8(spec, n, &lines[i]);
+
+		out->scores_q8[lines[i].type] +=
+			CLAMP(r - VMON_ENV_LINE_FLOOR_Q8, 0, VMON_ENV_LINE_CAP_Q8);
+	}
+	/* Ranked by score, ties in type order. */
+	uint8_t best = 0;
+
+	for (uint8_t t = 1; t < VMON_ENV_N_TYPES; t++) {
+		if (out->scores_q8[t] > out->scores_q8[best]) {
+			best = t;
+		}
+	}
+	int32_t second = -1;
+
+	for (uint8_t t = 0; t < VMON_ENV_N_TYPES; t++) {
+		if (t != best) {
+			second = MAX(second, out->scores_q8[t]);
+		}
+	}
+	const int32_t s1 = out->scores_q8[best];
+
+	if (s1 >= VMON_ENV_MIN_SCORE_Q8 && (int64_t)s1 * 256 >= (int64_t)second * VMON_ENV_MARGIN_Q8) {
+		out->type = best;
+		out->confidence_permille =
+			(second == 0) ? 1000U : (uint16_t)MIN(1000, 1000 * (s1 - second) / (3 * second));
+	} else {
+		out->type = VMON_ENV_UNKNOWN;
+		out->confidence_permille = 0U;
+	}
+}
+
+static const arm_cfft_instance_q31 *cfft_of(uint16_t decim)
+{
+	switch (decim) {
+	case 64:
+		return &arm_cfft_sR_q31_len64;
+	case 128:
+		return &arm_cfft_sR_q31_len128;
+	default:
+		return NULL;
+	}
+}
+
+int vmon_env_demod_init(struct vmon_env_demod *d, uint16_t decim, uint16_t band)
+{
+	if (d == NULL || cfft_of(decim) == NULL || decim > VMON_ENV_DECIM || band == 0U ||
+	    band > decim / 2U) {
+		return -EINVAL;
+	}
+	d->decim = decim;
+	d->band = band;
+	vmon_env_demod_reset(d);
+	return 0;
+}
+
+void vmon_env_demod_reset(struct vmon_env_demod *d)
+{
+	memset(d->tail, 0, sizeof(d->tail));
+	d->primed = false;
+}
+
+static inline int32_t sat32(int64_t v)
+{
+	return (int32_t)CLAMP(v, INT32_MIN, INT32_MAX);
+}
+
+int vmon_env_demod_push(struct vmon_env_demod *d, const int32_t *spectrum, uint32_t k1,
+			const int32_t **done)
+{
+	if (d == NULL || spectrum == NULL || done == NULL || (k1 % 2U) != 0U ||
+	    2U * (k1 + d->band) > N_WIN) {
+		return -EINVAL;
+	}
+	const uint32_t n = 2U * d->decim;
+
+	memset(d->buf, 0, n * sizeof(d->buf[0]));
+	for (uint32_t i = 0; i < 2U * d->band; i++) {
+		d->buf[i] = sat32((int64_t)spectrum[2U * k1 + i] * (1 << VMON_ENV_PRE_SHIFT));
+	}
+	arm_cfft_q31(cfft_of(d->decim), d->buf, 1U, 1U);
+	/* Complete the first half with the previous window's tail; keep the second half. */
+	for (uint32_t i = 0; i < d->decim; i++) {
+		const int32_t next = d->buf[d->decim + i];
+
+		d->buf[i] = sat32((int64_t)d->buf[i] + d->tail[i]);
+		d->tail[i] = next;
+	}
+	const bool was_primed = d->primed;
+
+	d->primed = true;
+	*done = d->buf;
+	return was_primed ? 0 : -EAGAIN;
+}
+
+void vmon_env_ring_init(struct vmon_env_ring *r, int32_t *buf, uint16_t n)
+{
+	r->buf = buf;
+	r->n = n;
+	vmon_env_ring_reset(r);
+}
+
+void vmon_env_ring_reset(struct vmon_env_ring *r)
+{
+	r->head = 0U;
+	r->count = 0U;
+}
+
+void vmon_env_ring_push(struct vmon_env_ring *r, const int32_t *v, size_t k, size_t stride)
+{
+	for (size_t i = 0; i < k; i++) {
+		r->buf[r->head] = v[i * stride];
+		r->head = (uint16_t)((r->head + 1U) % r->n);
+	}
+	r->count = (uint16_t)MIN((size_t)r->n, r->count + k);
+}
+
+bool vmon_env_ring_full(const struct vmon_env_ring *r)
+{
+	return r->count == r->n;
+}
+
+static inline uint32_t bit_length64(uint64_t v)
+{
+	return (v == 0U) ? 0U : 64U - (uint32_t)__builtin_clzll(v);
+}
+
+int vmon_env_spectrum(const struct vmon_env_ring *r, int32_t *mag)
+{
+	q31_t *in;
+	q31_t *out;
+
+	if (r == NULL || mag == NULL || r->n != VMON_ENV_LEN || !vmon_env_ring_full(r) ||
+	    vmon_features_rfft_scratch(&in, &out) != 0) {
+		return -EINVAL;
+	}
+	/* The ring's samples oldest first: head is the oldest once full. */
+	int64_t sum = 0;
+
+	for (uint32_t i = 0; i < VMON_ENV_LEN; i++) {
+		sum += r->buf[(r->head + i) % VMON_ENV_LEN];
+	}
+	const uint32_t log2n = 31U - (uint32_t)__builtin_clz(VMON_ENV_LEN);
+	const int64_t mean = (sum + VMON_ENV_LEN / 2) >> log2n;
+	uint64_t peak = 0U;
+
+	for (uint32_t i = 0; i < VMON_ENV_LEN; i++) {
+		const int64_t d = r->buf[(r->head + i) % VMON_ENV_LEN] - mean;
+
+		peak = MAX(peak, (uint64_t)((d < 0) ? -d : d));
+	}
+	const uint32_t bl = bit_length64(peak);
+	const uint32_t up = (peak != 0U && bl < 30U) ? 30U - bl : 0U;
+	const uint32_t down = (bl > 30U) ? bl - 30U : 0U;
+
+	for (uint32_t i = 0; i < VMON_ENV_LEN; i++) {
+		int64_t q = r->buf[(r->head + i) % VMON_ENV_LEN] - mean;
+
+		q = up ? q * ((int64_t)1 << up) : q >> down;
+		in[i] = (q31_t)((q * vmon_feat_window_q15[i]) >> 15);
+	}
+	return vmon_features_rfft(in, out, mag);
+}
+
+int32_t vmon_env_estimate_speed_bin_q8(const int32_t *spec, size_t n, int32_t lo_q8,
+				       int32_t hi_q8)
+{
+	int32_t best = -1;
+	int64_t best_score = -1;
+
+	for (int32_t f = MAX(lo_q8, 256) >> 5; f <= (hi_q8 >> 5); f++) { /* Q3 grid */
+		int64_t score = 0;
+		uint32_t used = 0;
+
+		for (int32_t k = 1; k <= VMON_ENV_SPEED_HARMONICS; k++) {
+			const int32_t pos = k * f;
+			const int32_t b = pos >> 3;
+			const int32_t frac = pos & 7;
+
+			if ((size_t)b + 1U >= n) {
+				break;
+			}
+			score += ((int64_t)spec[b] * (8 - frac) + (int64_t)spec[b + 1] * frac) >> 3;
+			used++;
+		}
+		if (used > 0U && score > best_score) {
+			best = f;
+			best_score = score;
+		}
+	}
+	return (best < 0) ? -1 : best << 5;
+}

@@ -1,0 +1,153 @@
+/*
+ * SPDX-License-Identifier: Apache-2.0
+ *
+ * Envelope typing kernel against vmon.dsp.envelope: the golden vectors
+ * (scripts/gen_envelope_vectors.py) pin every stage, and the firmware must give the same
+ * integers, bit for bit, on both QEMU boards.
+ */
+
+#include <string.h>
+
+#include <zephyr/ztest.h>
+
+#include <arm_math.h>
+
+#include <vmon/envelope.h>
+#include <vmon/features.h>
+
+#include "envelope_vectors.h"
+
+BUILD_ASSERT(EV_N_SAMPLES >= (EV_N_WINDOWS + 1) * VMON_FEAT_HOP, "golden windows fit");
+
+static int32_t env_buf[VMON_ENV_LEN];
+static int32_t speed_buf[VMON_ENV_SPEED_LEN];
+static int32_t mags[VMON_ENV_DECIM / 2];
+static int32_t spec[VMON_ENV_LEN / 2];
+static int32_t features[VMON_FEATURES_MAX];
+static struct vmon_env_demod demod;
+static struct vmon_env_demod sdemod;
+
+static const struct vmon_env_bearing golden_bearing = {
+	.n_balls = EV_N_BALLS,
+	.ball_um = EV_BALL_UM,
+	.pitch_um = EV_PITCH_UM,
+	.angle_cdeg = EV_ANGLE_CDEG,
+};
+
+static void *setup(void)
+{
+	zassert_equal(vmon_features_init(), 0);
+	zassert_str_equal(vmon_features_hash(), EV_FEATURE_HASH, "vectors of another config");
+	return NULL;
+}
+
+ZTEST(vmon_envelope, test_geometry)
+{
+	uint32_t defects[VMON_ENV_N_TYPES];
+
+	zassert_equal(vmon_env_cos_q15(0), 32768);
+	zassert_equal(vmon_env_cos_q15(6000), 16384);
+	zassert_true(vmon_env_cos_q15(9000) < 0);
+	zassert_equal(vmon_env_defects_mhz(&golden_bearing, EV_SHAFT_MHZ, defects), 0);
+	zassert_mem_equal(defects, ev_defects_mhz, sizeof(defects));
+
+	/* Impossible or unholdable geometry is refused, the output untouched. */
+	const struct vmon_env_bearing bad[] = {
+		{0, 7940, 39040, 0},     {9, 40000, 38500, 0}, {9, 7940, 7940, 0},
+		{9, 7940, 39040, 9000},  {256, 7940, 39040, 0}, {9, 0, 39040, 0},
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		zassert_equal(vmon_env_bearing_check(&bad[i]), -EINVAL, "bearing %zu", i);
+		zassert_equal(vmon_env_defects_mhz(&bad[i], EV_SHAFT_MHZ, defects), -EINVAL);
+	}
+	zassert_equal(vmon_env_defects_mhz(&golden_bearing, 1000001U, defects), -EINVAL);
+}
+
+ZTEST(vmon_envelope, test_stream_spectra_and_speed)
+{
+	struct vmon_env_ring ring;
+	struct vmon_env_ring sring;
+	const int32_t *done;
+	bool first = true;
+
+	zassert_equal(vmon_env_demod_init(&demod, VMON_ENV_DECIM, VMON_ENV_BAND), 0);
+	zassert_equal(vmon_env_demod_init(&sdemod, VMON_ENV_SPEED_DECIM, VMON_ENV_SPEED_BAND), 0);
+	vmon_env_ring_init(&ring, env_buf, VMON_ENV_LEN);
+	vmon_env_ring_init(&sring, speed_buf, VMON_ENV_SPEED_LEN);
+
+	for (int w = 0; w < EV_N_WINDOWS; w++) {
+		zassert_equal(vmon_features_compute(&ev_samples[w * VMON_FEAT_HOP], VMON_FEAT_WINDOW,
+						    features, ARRAY_SIZE(features)),
+			      0);
+		const int32_t *s = vmon_features_spectrum();
+
+		zassert_not_null(s);
+		if (!vmon_env_ring_full(&ring)) {
+			int err = vmon_env_demod_push(&demod, s, EV_BAND_K1, &done);
+
+			zassert_equal(err, (w == 0) ? -EAGAIN : 0, "window %d", w);
+			if (err == 0) {
+				if (first) {
+					zassert_mem_equal(done, ev_first_done, sizeof(ev_first_done));
+					first = false;
+				}
+				arm_cmplx_mag_q31(done, mags, VMON_ENV_DECIM / 2);
+				vmon_env_ring_push(&ring, mags, VMON_ENV_DECIM / 2, 1);
+			}
+		}
+		int err = vmon_env_demod_push(&sdemod, s, 0, &done);
+
+		if (err == 0) {
+			vmon_env_ring_push(&sring, done, VMON_ENV_SPEED_DECIM / 2, 2);
+		}
+	}
+	zassert_true(vmon_env_ring_full(&ring) && vmon_env_ring_full(&sring));
+	for (uint32_t i = 0; i < VMON_ENV_LEN; i++) {
+		zassert_equal(env_buf[(ring.head + i) % VMON_ENV_LEN], ev_envelope[i], "env %u", i);
+	}
+
+	zassert_equal(vmon_env_spectrum(&ring, spec), 0);
+	zassert_mem_equal(spec, ev_envelope_spectrum, sizeof(spec));
+	zassert_equal(vmon_env_spectrum(&sring, spec), 0);
+	zassert_mem_equal(spec, ev_speed_spectrum, sizeof(spec));
+
+	const int32_t b = vmon_env_estimate_speed_bin_q8(spec, ARRAY_SIZE(spec), EV_SPEED_LO_Q8,
+							 EV_SPEED_HI_Q8);
+
+	zassert_equal(b, EV_SPEED_Q8);
+	zassert_equal(vmon_env_speed_mhz((uint32_t)b), EV_SHAFT_MHZ);
+	zassert_equal(vmon_env_estimate_speed_bin_q8(spec, ARRAY_SIZE(spec), 600 << 8, 610 << 8),
+		      -1);
+	/* A ring that is not full, or a band that is odd or outside: refused. */
+	vmon_env_ring_reset(&ring);
+	zassert_equal(vmon_env_spectrum(&ring, spec), -EINVAL);
+	zassert_equal(vmon_env_demod_push(&demod, ev_envelope, 151, &done), -EINVAL);
+	zassert_equal(vmon_env_demod_push(&demod, ev_envelope, VMON_FEAT_WINDOW / 2, &done),
+		      -EINVAL);
+}
+
+ZTEST(vmon_envelope, test_lines_and_verdict)
+{
+	struct vmon_env_line lines[VMON_ENV_LINES_MAX];
+	struct vmon_env_verdict v;
+	const size_t n = vmon_env_defect_lines(ev_defects_mhz, EV_SHAFT_MHZ, lines);
+
+	zassert_equal(n, EV_N_LINES);
+	for (size_t i = 0; i < n; i++) {
+		zassert_equal(lines[i].type, ev_lines[i][0], "line %zu", i);
+		zassert_equal(lines[i].harmonic, ev_lines[i][1], "line %zu", i);
+		zassert_equal(lines[i].side, ev_lines[i][2], "line %zu", i);
+		zassert_equal(lines[i].lo, ev_lines[i][3], "line %zu", i);
+		zassert_equal(lines[i].hi, ev_lines[i][4], "line %zu", i);
+		zassert_equal(vmon_env_line_ratio_q8(ev_envelope_spectrum,
+						     ARRAY_SIZE(ev_envelope_spectrum), &lines[i]),
+			      ev_line_ratios_q8[i], "line %zu", i);
+	}
+	vmon_env_verdict(ev_envelope_spectrum, ARRAY_SIZE(ev_envelope_spectrum), lines, n, &v);
+	zassert_equal(v.type, EV_VERDICT_TYPE);
+	zassert_equal(v.confidence_permille, EV_VERDICT_CONFIDENCE);
+	zassert_mem_equal(v.scores_q8, ev_scores_q8, sizeof(ev_scores_q8));
+}
+
+ZTEST_SUITE(vmon_envelope, NULL, setup, NULL, NULL, NULL);
