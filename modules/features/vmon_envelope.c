@@ -117,13 +117,45 @@ static void span(uint32_t f_mhz, int32_t *lo, int32_t *hi)
 	*hi = (int32_t)((pos + tol) >> 8);
 }
 
-static bool clashes(const struct vmon_env_line *a, const uint32_t defects[VMON_ENV_N_TYPES])
+/* Search ranges of every harmonic of one type's defect frequency below TOP. */
+#define HARMONICS_MAX 64
+struct harmonic_spans {
+	uint32_t n;
+	int16_t lo[HARMONICS_MAX];
+	int16_t hi[HARMONICS_MAX];
+};
+
+static void harmonic_spans(uint32_t f_mhz, struct harmonic_spans *s)
+{
+	s->n = 0;
+	for (uint32_t h = 1; f_mhz != 0U && s->n < HARMONICS_MAX; h++) {
+		int32_t lo;
+		int32_t hi;
+
+		span(h * f_mhz, &lo, &hi);
+		if (lo >= TOP) {
+			break;
+		}
+		s->lo[s->n] = (int16_t)lo;
+		s->hi[s->n] = (int16_t)hi;
+		s->n++;
+	}
+}
+
+static bool clashes(const struct vmon_env_line *a, const struct harmonic_spans spans[],
+		    const uint32_t defects[VMON_ENV_N_TYPES])
 {
 	for (uint8_t t = 0; t < VMON_ENV_N_TYPES; t++) {
-		if (t == a->type || defects[t] == 0U) {
+		if (t == a->type) {
 			continue;
 		}
-		for (uint32_t h = 1;; h++) {
+		for (uint32_t i = 0; i < spans[t].n; i++) {
+			if (spans[t].lo[i] <= a->hi && a->lo <= spans[t].hi[i]) {
+				return true;
+			}
+		}
+		/* A frequency low enough to have more harmonics below TOP than were kept. */
+		for (uint32_t h = HARMONICS_MAX + 1U; spans[t].n == HARMONICS_MAX; h++) {
 			int32_t lo;
 			int32_t hi;
 
@@ -148,8 +180,12 @@ struct line_spec {
 size_t vmon_env_defect_lines(const uint32_t defects_mhz[VMON_ENV_N_TYPES], uint32_t shaft_mhz,
 			     struct vmon_env_line out[VMON_ENV_LINES_MAX])
 {
+	static struct harmonic_spans spans[VMON_ENV_N_TYPES];
 	size_t n = 0;
 
+	for (uint8_t t = 0; t < VMON_ENV_N_TYPES; t++) {
+		harmonic_spans(defects_mhz[t], &spans[t]);
+	}
 	for (uint8_t t = 0; t < VMON_ENV_N_TYPES; t++) {
 		const int64_t f = defects_mhz[t];
 		struct line_spec specs[VMON_ENV_HARMONICS + 2];
@@ -180,7 +216,7 @@ size_t vmon_env_defect_lines(const uint32_t defects_mhz[VMON_ENV_N_TYPES], uint3
 				.lo = (uint16_t)lo,
 				.hi = (uint16_t)hi,
 			};
-			if (!clashes(&line, defects_mhz)) {
+			if (!clashes(&line, spans, defects_mhz)) {
 				out[n++] = line;
 			}
 		}
@@ -194,6 +230,46 @@ size_t vmon_env_defect_lines(const uint32_t defects_mhz[VMON_ENV_N_TYPES], uint3
  */
 #define LINE_WIDTH_MAX (2 * (TOP * VMON_ENV_TOL_PERMILLE / 1000 + 2) + 1)
 static int32_t around[2 * VMON_ENV_BG_SPAN * LINE_WIDTH_MAX];
+
+/* Reorder v so that v[kth] holds the value a sort would put there. */
+static void select_kth(int32_t *v, size_t n, size_t kth)
+{
+	size_t lo = 0;
+	size_t hi = n - 1;
+
+	while (lo < hi) {
+		const int32_t pivot = v[lo + (hi - lo) / 2];
+		size_t i = lo;
+		size_t j = hi;
+
+		while (i <= j) {
+			while (v[i] < pivot) {
+				i++;
+			}
+			while (v[j] > pivot) {
+				j--;
+			}
+			if (i <= j) {
+				const int32_t tmp = v[i];
+
+				v[i] = v[j];
+				v[j] = tmp;
+				i++;
+				if (j == 0) {
+					break;
+				}
+				j--;
+			}
+		}
+		if (kth <= j) {
+			hi = j;
+		} else if (kth >= i) {
+			lo = i;
+		} else {
+			return;
+		}
+	}
+}
 
 int32_t vmon_env_line_ratio_q8(const int32_t *spec, size_t n, const struct vmon_env_line *line)
 {
@@ -218,16 +294,11 @@ int32_t vmon_env_line_ratio_q8(const int32_t *spec, size_t n, const struct vmon_
 	for (int32_t i = line->lo; i <= line->hi; i++) {
 		peak = MAX(peak, spec[i]);
 	}
-	/* Insertion sort: the lower middle element, as np.sort()[(len - 1) // 2]. */
-	for (size_t i = 1; i < k; i++) {
-		const int32_t v = around[i];
-		size_t j = i;
-
-		while (j > 0 && around[j - 1] > v) {
-			around[j] = around[j - 1];
-			j--;
-		}
-		around[j] = v;
+	/* The lower middle element, as np.sort()[(len - 1) // 2]: the value is the same
+	 * whichever way it is found, so a quickselect (Hoare) stands in for the sort.
+	 */
+	if (k > 0) {
+		select_kth(around, k, (k - 1) / 2);
 	}
 	const int32_t bg = (k > 0) ? around[(k - 1) / 2] : 0;
 
@@ -301,9 +372,15 @@ void vmon_env_demod_reset(struct vmon_env_demod *d)
 	d->primed = false;
 }
 
-static inline int32_t sat32(int64_t v)
+/* a + b saturated to int32 (_sat32 of the int64 sum). */
+static inline int32_t sat_add(int32_t a, int32_t b)
 {
-	return (int32_t)CLAMP(v, INT32_MIN, INT32_MAX);
+	int32_t s;
+
+	if (__builtin_add_overflow(a, b, &s)) {
+		return (a < 0) ? INT32_MIN : INT32_MAX;
+	}
+	return s;
 }
 
 int vmon_env_demod_push(struct vmon_env_demod *d, const int32_t *spectrum, uint32_t k1,
@@ -314,17 +391,24 @@ int vmon_env_demod_push(struct vmon_env_demod *d, const int32_t *spectrum, uint3
 		return -EINVAL;
 	}
 	const uint32_t n = 2U * d->decim;
+	const uint32_t m = 2U * d->band;
+	const int32_t lim = INT32_MAX >> VMON_ENV_PRE_SHIFT;
 
-	memset(d->buf, 0, n * sizeof(d->buf[0]));
-	for (uint32_t i = 0; i < 2U * d->band; i++) {
-		d->buf[i] = sat32((int64_t)spectrum[2U * k1 + i] * (1 << VMON_ENV_PRE_SHIFT));
+	for (uint32_t i = 0; i < m; i++) {
+		const int32_t v = spectrum[2U * k1 + i];
+
+		/* v << PRE_SHIFT, saturated to int32 (_sat32(src << PRE_SHIFT)). */
+		d->buf[i] = (v > lim)    ? INT32_MAX
+			    : (v < -lim - 1) ? INT32_MIN
+					     : (int32_t)((uint32_t)v << VMON_ENV_PRE_SHIFT);
 	}
+	memset(&d->buf[m], 0, (n - m) * sizeof(d->buf[0]));
 	arm_cfft_q31(cfft_of(d->decim), d->buf, 1U, 1U);
 	/* Complete the first half with the previous window's tail; keep the second half. */
 	for (uint32_t i = 0; i < d->decim; i++) {
 		const int32_t next = d->buf[d->decim + i];
 
-		d->buf[i] = sat32((int64_t)d->buf[i] + d->tail[i]);
+		d->buf[i] = sat_add(d->buf[i], d->tail[i]);
 		d->tail[i] = next;
 	}
 	const bool was_primed = d->primed;
@@ -351,7 +435,9 @@ void vmon_env_ring_push(struct vmon_env_ring *r, const int32_t *v, size_t k, siz
 {
 	for (size_t i = 0; i < k; i++) {
 		r->buf[r->head] = v[i * stride];
-		r->head = (uint16_t)((r->head + 1U) % r->n);
+		if (++r->head == r->n) {
+			r->head = 0U;
+		}
 	}
 	r->count = (uint16_t)MIN((size_t)r->n, r->count + k);
 }
@@ -375,30 +461,40 @@ int vmon_env_spectrum(const struct vmon_env_ring *r, int32_t *mag)
 	    vmon_features_rfft_scratch(&in, &out) != 0) {
 		return -EINVAL;
 	}
-	/* The ring's samples oldest first: head is the oldest once full. */
+	/* The ring's samples oldest first: head is the oldest once full, so the ring reads
+	 * as two runs, buf[head..] then buf[..head).
+	 */
+	const int32_t *runs[2] = {&r->buf[r->head], r->buf};
+	const uint32_t lens[2] = {VMON_ENV_LEN - r->head, r->head};
 	int64_t sum = 0;
+	int32_t lo = INT32_MAX;
+	int32_t hi = INT32_MIN;
 
-	for (uint32_t i = 0; i < VMON_ENV_LEN; i++) {
-		sum += r->buf[(r->head + i) % VMON_ENV_LEN];
+	for (int s = 0; s < 2; s++) {
+		for (uint32_t i = 0; i < lens[s]; i++) {
+			const int32_t v = runs[s][i];
+
+			sum += v;
+			lo = MIN(lo, v);
+			hi = MAX(hi, v);
+		}
 	}
 	const uint32_t log2n = 31U - (uint32_t)__builtin_clz(VMON_ENV_LEN);
 	const int64_t mean = (sum + VMON_ENV_LEN / 2) >> log2n;
-	uint64_t peak = 0U;
-
-	for (uint32_t i = 0; i < VMON_ENV_LEN; i++) {
-		const int64_t d = r->buf[(r->head + i) % VMON_ENV_LEN] - mean;
-
-		peak = MAX(peak, (uint64_t)((d < 0) ? -d : d));
-	}
+	/* max |x - mean| from the extremes. */
+	const uint64_t peak = (uint64_t)MAX((int64_t)hi - mean, mean - (int64_t)lo);
 	const uint32_t bl = bit_length64(peak);
 	const uint32_t up = (peak != 0U && bl < 30U) ? 30U - bl : 0U;
 	const uint32_t down = (bl > 30U) ? bl - 30U : 0U;
+	uint32_t k = 0;
 
-	for (uint32_t i = 0; i < VMON_ENV_LEN; i++) {
-		int64_t q = r->buf[(r->head + i) % VMON_ENV_LEN] - mean;
+	for (int s = 0; s < 2; s++) {
+		for (uint32_t i = 0; i < lens[s]; i++, k++) {
+			int64_t q = runs[s][i] - mean;
 
-		q = up ? q * ((int64_t)1 << up) : q >> down;
-		in[i] = (q31_t)((q * vmon_feat_window_q15[i]) >> 15);
+			q = up ? q * ((int64_t)1 << up) : q >> down;
+			in[k] = (q31_t)((q * vmon_feat_window_q15[k]) >> 15);
+		}
 	}
 	return vmon_features_rfft(in, out, mag);
 }

@@ -4,7 +4,8 @@
   int8 macro-F1 per fold, PTQ loss, novelty AUROC, model and arena size.
 - ``memmap``: parse time of a generated 5+ MB ELF with DWARF (tests/benchmarks/bench_memmap.py).
 - ``fw``: on mps2/an521/cpu1 under QEMU -icount, features + inference per window against
-  the same CMSIS-DSP / CMSIS-NN kernels alone (tests/benchmarks/fw_cost), one run, with
+  the same CMSIS-DSP / CMSIS-NN kernels alone (tests/benchmarks/fw_cost), and the envelope
+  typing per window against its inverse FFTs and spectra alone; one run, with
   cpu0 parked (cpu0_park.S) so that the virtual clock counts cpu1's instructions alone.
 - ``app``: the application on qemu_cortex_m3: flash and RAM per area against app/budgets.yaml,
   then every held-out window of the shipped model replayed through the replay UART: scores
@@ -201,8 +202,19 @@ def bench_fw() -> list[Target]:
         f"features {insn('features'):,.0f}, inference {insn('inference'):,.0f}; kernels "
         f"alone: rfft+mag {insn('kernels_fft'):,.0f}, NN ops {insn('kernels_nn'):,.0f}"
     )
+    # Typing: per-window demodulation plus one period's spectra and verdict spread over the
+    # windows of a period, against the same kernels called alone.
+    per = v["period_windows"]
+    typing = insn("typing_window") + v["typing_period"] / ticks_per_insn / per
+    k_typing = insn("kernels_typing_window") + v["kernels_typing_period"] / ticks_per_insn / per
+    console.print(
+        f"  typing per window: {typing:,.0f} instructions ({insn('typing_window'):,.0f} "
+        f"demodulation + 1/{per} of a {v['typing_period'] / ticks_per_insn:,.0f}-instruction "
+        f"period); its kernels alone {k_typing:,.0f}"
+    )
     return [
         Target("features + inference / kernels alone (an521)", core / kernels, 2.0, "x"),
+        Target("typing / its FFT kernels alone (an521)", typing / k_typing, 1.5, "x"),
     ]
 
 

@@ -154,3 +154,11 @@ def test_line_search_ranges_fit_the_firmware_background_buffer() -> None:
         defects = {"inner_race": f_mhz * 3 // 2, "ball": f_mhz * 4 // 3, "outer_race": f_mhz}
         for line in env.defect_lines(TC, defects, f_mhz // 4):
             assert line.hi - line.lo + 1 <= width_max
+
+
+def test_a_very_low_defect_frequency_still_clashes_beyond_many_harmonics() -> None:
+    # 2 Hz ball rate: hundreds of harmonics below the top of the envelope spectrum (the
+    # firmware keeps the first 64 and computes the rest).
+    defects = {"inner_race": 161_000, "ball": 2_000, "outer_race": 107_000}
+    lines = env.defect_lines(TC, defects, 30_000)
+    assert [(ln.type, ln.harmonic) for ln in lines] == [("ball", 2), ("ball", 3)]

@@ -5,6 +5,10 @@
  *
  *   features   vmon_features_compute()               vs  arm_rfft_q31 + arm_cmplx_mag_q31
  *   inference  vmon_model_quantize() + _run()        vs  the op kernels' Eval (TFLM profiler)
+ *   typing     per window: both demodulators + ring pushes  vs  inverse arm_cfft_q31 (128 and
+ *              64) + arm_cmplx_mag_q31; per period (a full envelope ring, every
+ *              VMON_ENV_LEN / (VMON_ENV_DECIM / 2) windows): both spectra, the defect lines,
+ *              the verdict and the speed estimate  vs  2 x (arm_rfft_q31 + arm_cmplx_mag_q31)
  *
  * on the golden windows (tests/modules/golden). Under QEMU -icount the cycle counter is the
  * virtual clock, which advances by instructions (2^shift ns each), so the figures are
@@ -20,6 +24,9 @@
 
 #include <arm_math.h>
 
+#include <arm_const_structs.h>
+
+#include <vmon/envelope.h>
 #include <vmon/features.h>
 #include <vmon/model.h>
 
@@ -34,13 +41,55 @@ static q31_t out_buf[2 * N];
 static q31_t mag[N / 2];
 static arm_rfft_instance_q31 rfft;
 
+/* Typing state, as the processing module will hold it. */
+#define TYPING_K1 150 /* a demodulation band around 1.8 kHz */
+static struct vmon_env_demod demod;
+static struct vmon_env_demod sdemod;
+static int32_t env_buf[VMON_ENV_LEN];
+static int32_t speed_buf[VMON_ENV_SPEED_LEN];
+static struct vmon_env_ring ring;
+static struct vmon_env_ring sring;
+static int32_t env_mag[VMON_ENV_DECIM / 2];
+static int32_t spec[VMON_ENV_LEN / 2];
+static q31_t cbuf[2 * VMON_ENV_DECIM];
+
+/* The 6205-2RS at 1797 rpm: the CWRU rig's bearing and speed. */
+static const struct vmon_env_bearing bearing = {9, 7940, 39040, 0};
+#define NOMINAL_MHZ 29950
+
+/* One period's work: spectra, lines, verdict and speed; returns its cycles. */
+static uint32_t typing_period(struct vmon_env_verdict *v)
+{
+	struct vmon_env_line lines[VMON_ENV_LINES_MAX];
+	uint32_t defects[VMON_ENV_N_TYPES];
+	const uint32_t t0 = k_cycle_get_32();
+	const uint32_t dev = NOMINAL_MHZ * 60U / 1000U;
+	int err = vmon_env_spectrum(&sring, spec);
+	const int32_t b = vmon_env_estimate_speed_bin_q8(
+		spec, ARRAY_SIZE(spec), (int32_t)vmon_env_speed_bin_q8(NOMINAL_MHZ - dev),
+		(int32_t)vmon_env_speed_bin_q8(NOMINAL_MHZ + dev));
+	const uint32_t shaft = (b < 0) ? NOMINAL_MHZ : vmon_env_speed_mhz((uint32_t)b);
+
+	err = err ?: vmon_env_spectrum(&ring, spec);
+	err = err ?: vmon_env_defects_mhz(&bearing, shaft, defects);
+	const size_t n = vmon_env_defect_lines(defects, shaft, lines);
+
+	vmon_env_verdict(spec, ARRAY_SIZE(spec), lines, n, v);
+	return (err == 0) ? k_cycle_get_32() - t0 : 0U;
+}
+
 int main(void)
 {
 	int32_t f[VMON_FEAT_N_FEATURES];
 	int8_t q[VMON_MODEL_N_INPUTS];
 	int8_t out[VMON_MODEL_N_OUTPUTS];
-	uint64_t feat = 0, infer = 0, k_fft = 0, k_nn = 0;
+	uint64_t feat = 0, infer = 0, k_fft = 0, k_nn = 0, typ = 0, k_typ = 0;
 	int err = vmon_features_init();
+
+	err = err ?: vmon_env_demod_init(&demod, VMON_ENV_DECIM, VMON_ENV_BAND);
+	err = err ?: vmon_env_demod_init(&sdemod, VMON_ENV_SPEED_DECIM, VMON_ENV_SPEED_BAND);
+	vmon_env_ring_init(&ring, env_buf, VMON_ENV_LEN);
+	vmon_env_ring_init(&sring, speed_buf, VMON_ENV_SPEED_LEN);
 
 	err = err ?: vmon_model_init();
 	err = err ?: (arm_rfft_init_q31(&rfft, N, 0U, 1U) == ARM_MATH_SUCCESS ? 0 : -EINVAL);
@@ -84,10 +133,68 @@ int main(void)
 		infer += t2 - t1;
 		k_fft += t4 - t3;
 		k_nn += nn_cycles;
+
+		/* Typing per window, on this window's spectrum (the features just computed it). */
+		const int32_t *s = vmon_features_spectrum();
+		const int32_t *done;
+		uint32_t t5 = k_cycle_get_32();
+
+		if (vmon_env_demod_push(&demod, s, TYPING_K1, &done) == 0) {
+			arm_cmplx_mag_q31(done, env_mag, VMON_ENV_DECIM / 2);
+			vmon_env_ring_push(&ring, env_mag, VMON_ENV_DECIM / 2, 1);
+		}
+		if (vmon_env_demod_push(&sdemod, s, 0, &done) == 0) {
+			vmon_env_ring_push(&sring, done, VMON_ENV_SPEED_DECIM / 2, 2);
+		}
+		uint32_t t6 = k_cycle_get_32();
+
+		/* Kernels alone: the two inverse complex FFTs and the magnitudes. */
+		memcpy(cbuf, s, sizeof(cbuf));
+		uint32_t t7 = k_cycle_get_32();
+
+		arm_cfft_q31(&arm_cfft_sR_q31_len128, cbuf, 1U, 1U);
+		arm_cmplx_mag_q31(cbuf, env_mag, VMON_ENV_DECIM / 2);
+		arm_cfft_q31(&arm_cfft_sR_q31_len64, cbuf, 1U, 1U);
+		uint32_t t8 = k_cycle_get_32();
+
+		typ += t6 - t5;
+		k_typ += t8 - t7;
+	}
+	/* Fill both rings (untimed: the windows repeat), then one period's work. */
+	for (int i = 0; !vmon_env_ring_full(&ring) || !vmon_env_ring_full(&sring); i++) {
+		const int32_t *done;
+
+		err = vmon_features_compute(vmon_golden_raw[i % VMON_GOLDEN_N], N, f, ARRAY_SIZE(f));
+		if (vmon_env_demod_push(&demod, vmon_features_spectrum(), TYPING_K1, &done) == 0) {
+			arm_cmplx_mag_q31(done, env_mag, VMON_ENV_DECIM / 2);
+			vmon_env_ring_push(&ring, env_mag, VMON_ENV_DECIM / 2, 1);
+		}
+		if (vmon_env_demod_push(&sdemod, vmon_features_spectrum(), 0, &done) == 0) {
+			vmon_env_ring_push(&sring, done, VMON_ENV_SPEED_DECIM / 2, 2);
+		}
+	}
+	struct vmon_env_verdict v;
+	const uint32_t period = typing_period(&v);
+
+	memcpy(work, in_buf, sizeof(work));
+	uint32_t t9 = k_cycle_get_32();
+
+	for (int i = 0; i < 2; i++) {
+		memcpy(work, in_buf, sizeof(work));
+		arm_rfft_q31(&rfft, work, out_buf);
+		arm_cmplx_mag_q31(out_buf, mag, N / 2);
+	}
+	const uint32_t k_period = k_cycle_get_32() - t9;
+
+	if (err != 0 || period == 0U) {
+		printk("vmon_cost: typing failed (%d)\n", err);
+		return -EIO;
 	}
 	printk("vmon_cost: windows=%d features=%llu inference=%llu kernels_fft=%llu "
-	       "kernels_nn=%llu clock_hz=%u\n",
-	       VMON_GOLDEN_N, feat, infer, k_fft, k_nn, (unsigned int)sys_clock_hw_cycles_per_sec());
+	       "kernels_nn=%llu typing_window=%llu kernels_typing_window=%llu typing_period=%u "
+	       "kernels_typing_period=%u period_windows=%d clock_hz=%u\n",
+	       VMON_GOLDEN_N, feat, infer, k_fft, k_nn, typ, k_typ, period, k_period,
+	       VMON_ENV_LEN / (VMON_ENV_DECIM / 2), (unsigned int)sys_clock_hw_cycles_per_sec());
 	printk("vmon_cost: done\n");
 	return 0;
 }

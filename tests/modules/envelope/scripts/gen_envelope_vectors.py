@@ -76,7 +76,16 @@ def text() -> str:
     lines = env.defect_lines(tc, defects, shaft)
     v = env.verdict(env_spec, lines)
     ratios = [env.line_ratio_q8(env_spec, ln) for ln in lines]
+    # A spectrum of few distinct values (many ties) for the median's selection.
+    ties = np.random.default_rng(SEED).integers(0, 6, tc.env_len // 2).astype(np.int64) * 1000
+    tie_ratios = [env.line_ratio_q8(ties, ln) for ln in lines]
     types = {t: i for i, t in enumerate(env.TYPES)}
+    # A ball rate of 2 Hz has hundreds of harmonics below the top: every other line clashes.
+    low = {"inner_race": 161_000, "ball": 2_000, "outer_race": 107_000}
+    low_lines = env.defect_lines(tc, low, 30_000)
+    low_rows = ",\n".join(
+        f"\t{{{types[ln.type]}, {ln.harmonic}, {ln.side}, {ln.lo}, {ln.hi}}}" for ln in low_lines
+    )
     line_rows = ",\n".join(
         f"\t{{{types[ln.type]}, {ln.harmonic}, {ln.side}, {ln.lo}, {ln.hi}}}" for ln in lines
     )
@@ -136,6 +145,19 @@ static const int32_t ev_lines[EV_N_LINES][5] = {{
 }};
 
 static const int32_t ev_line_ratios_q8[EV_N_LINES] = {{{", ".join(map(str, ratios))}}};
+
+static const int32_t ev_tie_spectrum[{tc.env_len // 2}] = {{
+{c_list(ties)}
+}};
+
+static const int32_t ev_tie_ratios_q8[EV_N_LINES] = {{{", ".join(map(str, tie_ratios))}}};
+
+static const uint32_t ev_low_defects_mhz[3] = {{{", ".join(str(low[t]) for t in env.TYPES)}}};
+#define EV_LOW_SHAFT_MHZ 30000
+#define EV_N_LOW_LINES {len(low_lines)}
+static const int32_t ev_low_lines[EV_N_LOW_LINES][5] = {{
+{low_rows}
+}};
 
 static const int32_t ev_scores_q8[3] = {{{", ".join(str(v.scores_q8[t]) for t in env.TYPES)}}};
 

@@ -143,7 +143,20 @@ ZTEST(vmon_envelope, test_lines_and_verdict)
 		zassert_equal(vmon_env_line_ratio_q8(ev_envelope_spectrum,
 						     ARRAY_SIZE(ev_envelope_spectrum), &lines[i]),
 			      ev_line_ratios_q8[i], "line %zu", i);
+		zassert_equal(vmon_env_line_ratio_q8(ev_tie_spectrum, ARRAY_SIZE(ev_tie_spectrum),
+						     &lines[i]),
+			      ev_tie_ratios_q8[i], "line %zu (ties)", i);
 	}
+	const size_t n_low = vmon_env_defect_lines(ev_low_defects_mhz, EV_LOW_SHAFT_MHZ, lines);
+
+	zassert_equal(n_low, EV_N_LOW_LINES);
+	for (size_t i = 0; i < n_low; i++) {
+		zassert_equal(lines[i].type, ev_low_lines[i][0], "low line %zu", i);
+		zassert_equal(lines[i].harmonic, ev_low_lines[i][1], "low line %zu", i);
+		zassert_equal(lines[i].lo, ev_low_lines[i][3], "low line %zu", i);
+		zassert_equal(lines[i].hi, ev_low_lines[i][4], "low line %zu", i);
+	}
+	zassert_equal(vmon_env_defect_lines(ev_defects_mhz, EV_SHAFT_MHZ, lines), n);
 	vmon_env_verdict(ev_envelope_spectrum, ARRAY_SIZE(ev_envelope_spectrum), lines, n, &v);
 	zassert_equal(v.type, EV_VERDICT_TYPE);
 	zassert_equal(v.confidence_permille, EV_VERDICT_CONFIDENCE);
