@@ -163,7 +163,7 @@ class Policy:
     def commissioning(self) -> bool:
         return self._comm is not None
 
-    def _learn(self, f: Int32Array, top_label: int, confidence: int) -> None:
+    def _learn(self, f: Int32Array, top_label: int) -> None:
         c = self._comm
         assert c is not None
         if not c.s:
@@ -335,7 +335,7 @@ class Policy:
             top = int(np.argmax(p))
             conf = int(p[top]) * 1000 // 256
         if self._comm is not None and clean:
-            self._learn(features, top, conf)
+            self._learn(features, top)
         base = self.baseline
         vote, novelty, z = zone_vote, -1, []
         if base is not None and clean:
