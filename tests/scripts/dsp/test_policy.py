@@ -83,7 +83,7 @@ def test_commissioning_sets_baseline_threshold_and_classifier_trust() -> None:
     assert all(o.state == pol.NORMAL and o.commissioned for o in outs)
 
 
-def test_novel_windows_raise_and_the_classifier_names_only_when_validated() -> None:
+def test_novel_windows_raise_and_the_classifier_names_only_with_support() -> None:
     for agree in (True, False):
         rng = np.random.default_rng(4)
         p = _machine()
@@ -91,13 +91,19 @@ def test_novel_windows_raise_and_the_classifier_names_only_when_validated() -> N
         for row in _features(rng, 100):
             p.update(row, SPECTRUM, pol.NORMAL, _scores(0 if agree else 2))
         assert p.classifier_validated is agree
-        far = _features(rng, 6, shift=4000)
-        outs = [p.update(row, SPECTRUM, pol.NORMAL, _scores(3)) for row in far]
+        far = _features(rng, 7, shift=4000)
+        outs = [p.update(row, SPECTRUM, pol.NORMAL, _scores(3)) for row in far[:6]]
         assert [o.state for o in outs[:2]] == [pol.NORMAL, pol.NORMAL]
         assert outs[2].state == pol.ALARM and outs[2].vote == pol.ALARM
-        # No envelope verdict yet: the validated classifier may name its class.
-        assert outs[-1].fault == ("outer_race" if agree else env.UNKNOWN)
-        assert outs[-1].source == ("classifier" if agree else "")
+        # No envelope verdict yet: even a validated classifier names nothing.
+        assert outs[-1].fault == env.UNKNOWN and outs[-1].source == ""
+        # Envelope scores that lean to its class (too weakly for the physics to name it).
+        p.verdict = env.Verdict(env.UNKNOWN, 0, {"inner_race": 0, "ball": 90, "outer_race": 200})
+        out = p.update(far[6], SPECTRUM, pol.NORMAL, _scores(3))
+        assert out.fault == ("outer_race" if agree else env.UNKNOWN)
+        assert out.source == ("classifier" if agree else "")
+        p.verdict = env.Verdict(env.UNKNOWN, 0, {"inner_race": 0, "ball": 200, "outer_race": 90})
+        assert p.update(far[6], SPECTRUM, pol.NORMAL, _scores(3)).fault == env.UNKNOWN
 
 
 def test_hysteresis_enters_and_leaves_with_n_of_m() -> None:
