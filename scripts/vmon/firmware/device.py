@@ -4,8 +4,9 @@ The firmware's console report module prints one line per record (``@vmon win {..
 ``@vmon event {...}``, ``@vmon status {...}``; app/src/modules/console_report). This module
 replays recordings into the application through the replay UART (:mod:`vmon.replay`),
 parses those lines, and computes what the Python tooling predicts for the same windows
-(features with CMSIS-DSP, quantization, the TFLM interpreter), so a test or the demo can
-hold the device to the tooling window by window.
+(features with CMSIS-DSP, quantization, the TFLM interpreter, and the decision policy of
+:mod:`vmon.dsp.policy`), so a test or the demo can hold the device to the tooling window by
+window.
 
 Recordings are sent back to back in one session; between two recordings the frame
 sequence number skips one, which the firmware treats as lost samples and restarts its
@@ -26,8 +27,10 @@ import numpy as np
 import numpy.typing as npt
 
 from vmon.dsp import features as feat
+from vmon.dsp import policy
 from vmon.errors import VmonError
 from vmon.firmware import replay, workspace
+from vmon.ml.evaluate import DEFAULT_ZONES_UM_S, zone_vote
 from vmon.ml.model import MicroInterpreter, ModelDir
 
 RECORD = re.compile(r"@vmon (win|event|status) (.*?)\s*$")
@@ -63,6 +66,9 @@ class Expected:
     first_seq: int
     last_block_seq: list[int]  # per window: sequence number of its last block
     scores: npt.NDArray[np.int8]  # (windows, classes)
+    features: npt.NDArray[np.int32] | None = None  # (windows, features)
+    spectra: npt.NDArray[np.int32] | None = None  # (windows, bins), q31 magnitudes
+    clean: npt.NDArray[np.bool_] | None = None  # neither clipped nor stuck
 
     @property
     def predictions(self) -> npt.NDArray[np.int64]:
@@ -84,10 +90,12 @@ def expected(
     windows, starts = feat.frame(counts, cfg)
     if len(starts) == 0:
         return Expected(first_seq, [], np.zeros((0, len(md.labels)), np.int8))
-    f = feat.FeatureExtractor(cfg).compute(windows)
+    f, spectra = feat.FeatureExtractor(cfg).compute_with_spectra(windows)
     scores = interp.run(md.input_quant.apply(f))
     last = [first_seq + (int(s) + cfg.window) // block_len - 1 for s in starts]
-    return Expected(first_seq, last, scores)
+    lo, hi = windows.min(axis=1), windows.max(axis=1)
+    clean = (lo > -32768) & (hi < 32767) & (lo != hi)
+    return Expected(first_seq, last, scores, f, spectra, clean)
 
 
 @dataclass
@@ -118,6 +126,45 @@ class AppRun:
                         f"{clip.name} window {i}: device blk {w['blk']} scores {w['scores']}, "
                         f"tooling blk {seq} scores {want}"
                     )
+        return problems
+
+    def compare_decisions(self, md: ModelDir, commission: tuple[int, int]) -> list[str]:
+        """Differences between the device's decisions and :mod:`vmon.dsp.policy`'s, one
+        line each (empty: identical): state, vote, novelty and its threshold, whether it is
+        commissioned and the fault type, window by window. ``commission``: (clip index,
+        windows), the ``vmon baseline learn`` typed before that clip. The device has no
+        bearing settings yet: the policy runs without one."""
+        cfg = md.feature_config
+        pol = policy.Policy(cfg, policy.Machine(), list(md.labels))
+        fx = feat.FeatureExtractor(cfg)
+        problems: list[str] = []
+        for i, (clip, exp, got) in enumerate(
+            zip(self.clips, self.expected, self.windows_by_clip, strict=True)
+        ):
+            if i == commission[0]:
+                pol.commission(commission[1])
+            assert exp.features is not None and exp.spectra is not None and exp.clean is not None
+            if len(got) != len(exp.features):
+                problems.append(f"{clip.name}: {len(got)} device windows, {len(exp.features)}")
+                continue
+            vel = fx.velocity_mm_s(exp.features)
+            for k, w in enumerate(got):
+                zone = zone_vote(float(vel[k]), DEFAULT_ZONES_UM_S)
+                out = pol.update(
+                    exp.features[k], exp.spectra[k], zone, exp.scores[k], bool(exp.clean[k])
+                )
+                base = pol.baseline
+                want = {
+                    "state": policy.STATES[out.state],
+                    "vote": policy.STATES[out.vote],
+                    "nov_q8": out.novelty_q8,
+                    "thr_q8": base.threshold_q8 if base is not None else 0,
+                    "comm": int(out.commissioned),
+                    "fault": out.fault,
+                }
+                diff = {key: (w.get(key), v) for key, v in want.items() if w.get(key) != v}
+                if diff:
+                    problems.append(f"{clip.name} window {k} (device, policy): {diff}")
         return problems
 
     def device_predictions(self, labels: Sequence[str]) -> list[npt.NDArray[np.int64]]:

@@ -37,7 +37,12 @@ def test_vmon_status_and_stats(shell: Shell) -> None:
     # The synthetic source feeds the cycle from boot: windows are being processed.
     lines = run(shell, "vmon status", r"^state: (normal|warning|alarm) fault: \S+$")
     assert any(re.search(r"^state: (normal|warning|alarm) fault: \S+$", ln) for ln in lines)
-    assert any(re.search(r"^decision: model \(fallback 0x00\) model_err: 0$", ln) for ln in lines)
+    assert any(re.search(r"^fallback: 0x00 model_err: 0$", ln) for ln in lines), lines
+    # A fresh node has learned nothing on its machine and says so.
+    assert any(
+        re.search(r"^commissioning: uncommissioned \(only the zones vote\)", ln) for ln in lines
+    ), lines
+    assert any(re.search(r"^novelty_q8: -1 threshold_q8: 0$", ln) for ln in lines), lines
     lines = run(shell, "vmon stats", r"^cost features: mean \d+ ns")
     assert any(re.search(r"^processing: blocks [1-9]\d* windows [1-9]", ln) for ln in lines), lines
     assert any(re.search(r"^cost inference: mean [1-9]\d* ns", ln) for ln in lines), lines
@@ -48,10 +53,16 @@ def test_vmon_baseline_commands(shell: Shell) -> None:
     assert any("learning a baseline from the next 4 windows" in ln for ln in lines), lines
     lines = run(shell, "vmon baseline learn x", r"must be a number")
     assert any("windows must be a number, got 'x'" in ln for ln in lines), lines
-    lines = run(shell, "vmon baseline show", r"^f36 mean -?\d+ var \d+$")
-    assert any(re.search(r"^baseline: (shipped|learned) ", ln) for ln in lines), lines
+    lines = run(shell, "vmon baseline learn 3", r"cannot learn")
+    assert any("cannot learn a baseline from 3 windows (-22)" in ln for ln in lines), lines
+    lines = run(shell, "vmon baseline learn 4", r"^learning a baseline from the next 4 windows$")
+    lines = run(shell, "vmon baseline show", r"^f36 mean_q8 -?\d+ var \d+$", tries=20)
+    assert any(
+        re.search(r"^commissioning: commissioned \(4 windows\) novelty_threshold_q8: \d+", ln)
+        for ln in lines
+    ), lines
     lines = run(shell, "vmon baseline clear", r"^baseline cleared")
-    assert any("baseline cleared" in ln for ln in lines), lines
+    assert any("baseline cleared: uncommissioned" in ln for ln in lines), lines
 
 
 def test_vmon_group_lists_its_commands(shell: Shell) -> None:
@@ -59,3 +70,4 @@ def test_vmon_group_lists_its_commands(shell: Shell) -> None:
     text = "\n".join(lines)
     for command in ("version", "model", "status", "stats", "baseline"):
         assert command in text, text
+

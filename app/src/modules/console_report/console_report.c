@@ -8,10 +8,10 @@
  *   @vmon status {"w":63,"state":"alarm",...,"cost_ns":{"acquire":...}}
  *
  * JSON objects a host parses line by line (vmon.firmware.device). Integers only: no float
- * formatting in printk (velocity in µm/s, novelty in thousandths).
+ * formatting in printk (velocity in µm/s, novelty and its threshold in Q8: 256 is a mean
+ * squared z-score of 1; -1 and 0 when uncommissioned).
  */
 
-#include <math.h>
 #include <stdarg.h>
 
 #include <zephyr/kernel.h>
@@ -52,15 +52,6 @@ static void flush(void)
 	line[0] = '\0';
 }
 
-/* Novelty in thousandths; -1 when there is none (NAN). */
-static int32_t novelty_milli(float n)
-{
-	if (isnan(n)) {
-		return -1;
-	}
-	return n > 2.0e6f ? 2000000000 : (int32_t)(n * 1000.0f + 0.5f);
-}
-
 static void print_window(const struct vmon_window_msg *m)
 {
 	const struct vmon_decision_output *d = &m->decision;
@@ -75,10 +66,11 @@ static void print_window(const struct vmon_window_msg *m)
 		       m->window, m->last_block_seq);
 	}
 	add("\"vote\":\"%s\",\"state\":\"%s\",\"fault\":\"%s\",\"zone\":\"%s\","
-	       "\"vel_um_s\":%u,\"nov_milli\":%d,\"causes\":%u,\"fb\":%u}\n",
+	       "\"vel_um_s\":%u,\"nov_q8\":%d,\"thr_q8\":%u,\"comm\":%u,\"causes\":%u,"
+	       "\"fb\":%u}\n",
 	       vmon_decision_state_str(d->vote), vmon_decision_state_str(d->state),
 	       vmon_fault_str(d->fault), vmon_zone_str(d->zone), d->velocity_um_s,
-	       novelty_milli(d->novelty), d->causes, d->fallback);
+	       d->novelty_q8, d->threshold_q8, d->commissioned ? 1U : 0U, d->causes, d->fallback);
 	flush();
 }
 
@@ -96,10 +88,11 @@ static void print_status(const struct vmon_status_msg *s)
 	const struct vmon_processing_counters *c = &s->counters;
 
 	add("@vmon status {\"w\":%u,\"state\":\"%s\",\"fault\":\"%s\",\"zone\":\"%s\","
-	       "\"vel_um_s\":%u,\"nov_milli\":%d,\"label\":\"%s\",\"conf\":%u,\"model_err\":%d,",
+	       "\"vel_um_s\":%u,\"nov_q8\":%d,\"thr_q8\":%u,\"comm\":%u,\"label\":\"%s\","
+	       "\"conf\":%u,\"model_err\":%d,",
 	       s->window, vmon_decision_state_str(s->last.state), vmon_fault_str(s->last.fault),
-	       vmon_zone_str(s->last.zone), s->last.velocity_um_s,
-	       novelty_milli(s->last.novelty), vmon_label_str(s->last.label),
+	       vmon_zone_str(s->last.zone), s->last.velocity_um_s, s->last.novelty_q8,
+	       s->last.threshold_q8, s->last.commissioned ? 1U : 0U, vmon_label_str(s->last.label),
 	       s->last.confidence_permille, s->model_err);
 	add("\"blocks\":%u,\"windows\":%u,\"restarts\":%u,\"saturated\":%u,\"stuck\":%u,"
 	       "\"fallback\":%u,\"model_errors\":%u,\"dropped\":%u,\"overruns\":%u,"

@@ -41,11 +41,10 @@ BUILD_ASSERT(CONFIG_VMON_DECISION_ZONE_AB_UM_S > 0 &&
 		     CONFIG_VMON_DECISION_ZONE_AB_UM_S < CONFIG_VMON_DECISION_ZONE_BC_UM_S &&
 		     CONFIG_VMON_DECISION_ZONE_BC_UM_S < CONFIG_VMON_DECISION_ZONE_CD_UM_S,
 	     "zone boundaries must increase");
-BUILD_ASSERT(CONFIG_VMON_DECISION_FAULT_CONFIDENCE_PERMILLE <= 1000, "a probability");
-BUILD_ASSERT(CONFIG_VMON_DECISION_BASELINE_WINDOWS >= 2 &&
+BUILD_ASSERT(CONFIG_VMON_DECISION_BASELINE_WINDOWS >= VMON_DECISION_COMMISSION_MIN &&
 		     CONFIG_VMON_DECISION_BASELINE_WINDOWS <=
 			     CONFIG_VMON_DECISION_BASELINE_WINDOWS_MAX,
-	     "a variance needs two windows");
+	     "the threshold needs a second half of commissioning windows");
 
 #define SETTINGS_SUBTREE "vmon/dec"
 #define KEY_BASELINE     "bl"
@@ -66,7 +65,6 @@ enum hyst_state { HYST_NORMAL, HYST_WARNING, HYST_ALARM };
 struct hyst_ctx {
 	struct smf_ctx smf; /* first: SMF_CTX() casts */
 	uint8_t vote[HYST_M];
-	uint8_t fault[HYST_M]; /* classified fault of the window, VMON_FAULT_NONE if none */
 	uint8_t head;
 	uint8_t filled;
 	uint8_t at_warn;  /* votes >= warning among the filled ones */
@@ -77,23 +75,24 @@ struct hyst_ctx {
 
 enum bl_event {
 	BL_EV_START,  /* learn the next target windows */
-	BL_EV_WINDOW, /* one clean window (features) */
+	BL_EV_WINDOW, /* one clean window (features, top_normal) */
 	BL_EV_CLEAR,  /* forget the learned baseline, abort learning */
 	BL_EV_DROP,   /* in-RAM copy dropped before a reload; learning goes on */
 	BL_EV_LOADED, /* a valid record was loaded into learned */
 };
 
-enum bl_state { BL_SHIPPED, BL_LEARNING, BL_LEARNED };
+enum bl_state { BL_NONE, BL_LEARNING, BL_LEARNED };
 
 struct bl_ctx {
 	struct smf_ctx smf;
 	enum bl_event ev;
 	const int32_t *features;
+	bool top_normal;
 	uint32_t target;
 	uint32_t skipped;
 	bool persist; /* learning finished: save outside the lock */
 	bool learned_valid;
-	struct welford acc;
+	struct commissioning acc;
 	struct baseline learned;
 };
 
@@ -194,10 +193,9 @@ static void hyst_reset(struct hyst_ctx *h)
 	h->changed = false;
 }
 
-static void hyst_push(struct hyst_ctx *h, enum vmon_decision_state vote, enum vmon_fault fault)
+static void hyst_push(struct hyst_ctx *h, enum vmon_decision_state vote)
 {
 	h->vote[h->head] = (uint8_t)vote;
-	h->fault[h->head] = (uint8_t)fault;
 	h->head = (h->head + 1U) % HYST_M;
 	h->filled = MIN(h->filled + 1U, HYST_M);
 
@@ -211,50 +209,24 @@ static void hyst_push(struct hyst_ctx *h, enum vmon_decision_state vote, enum vm
 	(void)smf_run_state(SMF_CTX(h));
 }
 
-/* Most frequent classified fault among the raised windows; ties go to the most recent. */
+/* No type is named until the envelope typing is wired into the device (decision.h). */
 static enum vmon_fault hyst_fault(const struct hyst_ctx *h)
 {
-	uint8_t count[VMON_LABEL_COUNT] = {0};
-	uint8_t age[VMON_LABEL_COUNT];
-	enum vmon_fault best = VMON_FAULT_UNKNOWN;
-
-	if (h->state == VMON_DECISION_NORMAL) {
-		return VMON_FAULT_NONE;
-	}
-	memset(age, UINT8_MAX, sizeof(age));
-	for (uint8_t a = 0; a < h->filled; a++) {
-		uint8_t i = (h->head + HYST_M - 1U - a) % HYST_M; /* a = 0: newest */
-		uint8_t f = h->fault[i];
-
-		if (h->vote[i] >= VMON_DECISION_WARNING && f != VMON_FAULT_NONE) {
-			count[f]++;
-			age[f] = MIN(age[f], a);
-		}
-	}
-	for (uint8_t f = VMON_FAULT_INNER_RACE; f < VMON_LABEL_COUNT; f++) {
-		if (count[f] == 0) {
-			continue;
-		}
-		if (best == VMON_FAULT_UNKNOWN || count[f] > count[best] ||
-		    (count[f] == count[best] && age[f] < age[best])) {
-			best = (enum vmon_fault)f;
-		}
-	}
-	return best;
+	return h->state == VMON_DECISION_NORMAL ? VMON_FAULT_NONE : VMON_FAULT_UNKNOWN;
 }
 
 /* ---- commissioning state machine ---- */
 
 static const struct smf_state bl_states[];
 
-static void bl_shipped_entry(void *o)
+static void bl_none_entry(void *o)
 {
 	struct bl_ctx *b = o;
 
 	b->learned_valid = false;
 }
 
-static void bl_shipped_run(void *o)
+static void bl_none_run(void *o)
 {
 	struct bl_ctx *b = o;
 
@@ -269,7 +241,7 @@ static void bl_learning_entry(void *o)
 {
 	struct bl_ctx *b = o;
 
-	welford_reset(&b->acc, dec.cfg.n_features);
+	commissioning_reset(&b->acc, dec.cfg.n_features, b->target);
 	b->skipped = 0;
 	LOG_INF("learning the baseline from %u windows", b->target);
 }
@@ -280,13 +252,9 @@ static void bl_learning_run(void *o)
 
 	switch (b->ev) {
 	case BL_EV_WINDOW:
-		welford_add(&b->acc, b->features);
-		if (b->acc.count < b->target) {
+		if (!commissioning_add(&b->acc, b->features, b->top_normal, &b->learned)) {
 			break;
 		}
-		welford_result(&b->acc, b->learned.mean, b->learned.var);
-		b->learned.n_features = dec.cfg.n_features;
-		b->learned.n_windows = b->acc.count;
 		b->learned.feature_hash = dec.feature_hash;
 		b->learned_valid = true;
 		b->persist = true;
@@ -296,7 +264,7 @@ static void bl_learning_run(void *o)
 		bl_learning_entry(o);
 		break;
 	case BL_EV_CLEAR:
-		smf_set_state(SMF_CTX(b), &bl_states[BL_SHIPPED]);
+		smf_set_state(SMF_CTX(b), &bl_states[BL_NONE]);
 		break;
 	case BL_EV_DROP:
 		b->learned_valid = false;
@@ -310,7 +278,9 @@ static void bl_learned_entry(void *o)
 {
 	struct bl_ctx *b = o;
 
-	LOG_INF("using the learned baseline (%u windows)", b->learned.n_windows);
+	LOG_INF("commissioned: %u windows, novelty threshold %u/256, classifier %s",
+		b->learned.n_windows, b->learned.threshold_q8,
+		b->learned.classifier_validated ? "validated" : "not validated");
 }
 
 static void bl_learned_run(void *o)
@@ -320,20 +290,21 @@ static void bl_learned_run(void *o)
 	if (b->ev == BL_EV_START) {
 		smf_set_state(SMF_CTX(b), &bl_states[BL_LEARNING]);
 	} else if (b->ev == BL_EV_CLEAR || b->ev == BL_EV_DROP) {
-		smf_set_state(SMF_CTX(b), &bl_states[BL_SHIPPED]);
+		smf_set_state(SMF_CTX(b), &bl_states[BL_NONE]);
 	}
 }
 
 static const struct smf_state bl_states[] = {
-	[BL_SHIPPED] = SMF_CREATE_STATE(bl_shipped_entry, bl_shipped_run, NULL, NULL, NULL),
+	[BL_NONE] = SMF_CREATE_STATE(bl_none_entry, bl_none_run, NULL, NULL, NULL),
 	[BL_LEARNING] = SMF_CREATE_STATE(bl_learning_entry, bl_learning_run, NULL, NULL, NULL),
 	[BL_LEARNED] = SMF_CREATE_STATE(bl_learned_entry, bl_learned_run, NULL, NULL, NULL),
 };
 
-static void bl_dispatch(enum bl_event ev, const int32_t *features)
+static void bl_dispatch(enum bl_event ev, const int32_t *features, bool top_normal)
 {
 	dec.bl.ev = ev;
 	dec.bl.features = features;
+	dec.bl.top_normal = top_normal;
 	(void)smf_run_state(SMF_CTX(&dec.bl));
 	dec.bl.features = NULL;
 }
@@ -343,18 +314,9 @@ static bool bl_learning(void)
 	return dec.bl.smf.current == &bl_states[BL_LEARNING];
 }
 
-static bool active_baseline(const float **mean, const float **var, bool *learned)
+static const struct baseline *active_baseline(void)
 {
-	if (dec.bl.learned_valid) {
-		*mean = dec.bl.learned.mean;
-		*var = dec.bl.learned.var;
-		*learned = true;
-		return true;
-	}
-	*mean = dec.cfg.shipped_mean;
-	*var = dec.cfg.shipped_var;
-	*learned = false;
-	return *mean != NULL;
+	return dec.bl.learned_valid ? &dec.bl.learned : NULL;
 }
 
 /* ---- persistence ---- */
@@ -392,7 +354,7 @@ static int load_baseline(size_t len, settings_read_cb read_cb, void *cb_arg)
 		return 0;
 	}
 	dec.bl.learned_valid = true;
-	bl_dispatch(BL_EV_LOADED, NULL);
+	bl_dispatch(BL_EV_LOADED, NULL, false);
 	return 0;
 }
 
@@ -508,8 +470,6 @@ static bool zones_valid(const struct vmon_decision_zones *z)
 static bool config_valid(const struct vmon_decision_config *cfg)
 {
 	if (cfg == NULL || cfg->n_features == 0 || cfg->n_features > VMON_DECISION_FEATURES_MAX ||
-	    (cfg->shipped_mean == NULL) != (cfg->shipped_var == NULL) ||
-	    !(cfg->novelty_threshold > 0.0f) || !isfinite(cfg->novelty_threshold) ||
 	    !(cfg->score_scale > 0.0f) || !isfinite(cfg->score_scale)) {
 		return false;
 	}
@@ -552,7 +512,7 @@ int vmon_decision_init(const struct vmon_decision_config *cfg)
 	dec.zones_overridden = false;
 	hyst_reset(&dec.hyst);
 	memset(&dec.bl, 0, sizeof(dec.bl));
-	smf_set_initial(SMF_CTX(&dec.bl), &bl_states[BL_SHIPPED]);
+	smf_set_initial(SMF_CTX(&dec.bl), &bl_states[BL_NONE]);
 	dec.load_err = IS_ENABLED(CONFIG_VMON_DECISION_SETTINGS) ? -ENOENT : -ENOSYS;
 	dec.save_err = 0;
 	dec.storage_err = 0;
@@ -575,10 +535,10 @@ int vmon_decision_init(const struct vmon_decision_config *cfg)
 	k_mutex_unlock(&dec_lock);
 #endif
 	k_mutex_lock(&dec_lock, K_FOREVER);
-	LOG_INF("%u features, zones %u/%u/%u um/s, %d of %d windows, baseline %s (%d)",
+	LOG_INF("%u features, zones %u/%u/%u um/s, %d of %d windows, %s (%d)",
 		(unsigned int)cfg->n_features, dec.zones.ab_um_s, dec.zones.bc_um_s,
 		dec.zones.cd_um_s, HYST_N, HYST_M,
-		dec.bl.learned_valid ? "learned" : (cfg->shipped_mean ? "shipped" : "none"),
+		dec.bl.learned_valid ? "commissioned" : "uncommissioned: only the zones vote",
 		dec.load_err);
 	k_mutex_unlock(&dec_lock);
 	return 0;
@@ -630,11 +590,10 @@ static void classify(const int8_t *q, enum vmon_label *label, uint16_t *permille
 
 int vmon_decision_update(const struct vmon_decision_input *in, struct vmon_decision_output *out)
 {
-	const float *mean;
-	const float *var;
-	bool learned;
+	const struct baseline *base;
+	uint32_t input;
+	bool clean;
 	bool persist;
-	bool class_fault = false;
 
 	if (in == NULL || out == NULL || !(in->velocity_mm_s >= 0.0f) ||
 	    !isfinite(in->velocity_mm_s)) {
@@ -656,56 +615,63 @@ int vmon_decision_update(const struct vmon_decision_input *in, struct vmon_decis
 	out->zone = vmon_decision_zone(&dec.zones, out->velocity_um_s);
 	out->fallback = in->flags & VMON_DECISION_FB_ALL;
 	out->label = VMON_LABEL_NORMAL;
-	out->novelty = NAN;
+	out->novelty_q8 = -1;
 
+	if (in->features == NULL ||
+	    !features_in_range(in->features, dec.cfg.n_features)) {
+		out->fallback |= VMON_DECISION_FB_INPUT_RANGE;
+	}
 	if (in->scores == NULL) {
 		out->fallback |= VMON_DECISION_FB_MODEL_UNAVAILABLE;
 	} else if (in->n_scores != VMON_LABEL_COUNT) {
 		out->fallback |= VMON_DECISION_FB_MODEL_INVALID;
 	} else {
-		/* Reported in fallback too, for the log; it only votes on the model path. */
+		/* Reported, and counted by a commissioning; it votes on nothing. */
 		classify(in->scores, &out->label, &out->confidence_permille);
 	}
-	if (in->features != NULL && active_baseline(&mean, &var, &learned)) {
-		out->novelty = novelty_score(mean, var, in->features, dec.cfg.n_features);
-		out->novelty_from_learned = learned;
-	}
+	input = out->fallback & VMON_DECISION_FB_INPUT_ANY;
+	clean = input == 0;
 
-	out->vote = zone_level(out->zone);
-	out->causes = out->vote != VMON_DECISION_NORMAL ? VMON_DECISION_CAUSE_ZONE : 0;
-	if (out->fallback == 0) {
-		bool novel = out->novelty > dec.cfg.novelty_threshold; /* false for NAN */
-		enum vmon_decision_state model;
-
-		class_fault = out->label != VMON_LABEL_NORMAL &&
-			      out->confidence_permille >= CONFIG_VMON_DECISION_FAULT_CONFIDENCE_PERMILLE;
-		model = class_fault && novel   ? VMON_DECISION_ALARM
-			: class_fault || novel ? VMON_DECISION_WARNING
-					       : VMON_DECISION_NORMAL;
-		out->vote = MAX(out->vote, model);
-		out->causes |= (class_fault ? VMON_DECISION_CAUSE_CLASS : 0) |
-			       (novel ? VMON_DECISION_CAUSE_NOVELTY : 0);
-	}
-
-	hyst_push(&dec.hyst, out->vote,
-		  class_fault ? (enum vmon_fault)out->label : VMON_FAULT_NONE);
-	out->state = dec.hyst.state;
-	out->changed = dec.hyst.changed;
-	out->fault = hyst_fault(&dec.hyst);
-	if (out->changed) {
-		LOG_INF("state %s (fault %s, zone %s, fallback 0x%x)",
-			vmon_decision_state_str(out->state), vmon_fault_str(out->fault),
-			vmon_zone_str(out->zone), out->fallback);
-	}
-
+	/* Commissioning first: the window is learned before it is scored. */
 	if (bl_learning()) {
 		/* Only clean windows describe the machine; a stuck sensor is not its baseline. */
-		if (in->features != NULL && (in->flags & VMON_DECISION_FB_INPUT_ANY) == 0) {
-			bl_dispatch(BL_EV_WINDOW, in->features);
+		if (clean) {
+			bl_dispatch(BL_EV_WINDOW, in->features, out->label == VMON_LABEL_NORMAL);
 		} else {
 			dec.bl.skipped++;
 		}
 	}
+
+	out->vote = zone_level(out->zone);
+	out->causes = out->vote != VMON_DECISION_NORMAL ? VMON_DECISION_CAUSE_ZONE : 0;
+	base = active_baseline();
+	out->commissioned = base != NULL;
+	if (base != NULL) {
+		out->threshold_q8 = base->threshold_q8;
+	}
+	if (base != NULL && clean) {
+		uint32_t nov = baseline_novelty_q8(base, in->features);
+		enum vmon_decision_state level =
+			nov > base->threshold_q8 * VMON_DECISION_ALARM_FACTOR ? VMON_DECISION_ALARM
+			: nov > base->threshold_q8			     ? VMON_DECISION_WARNING
+									     : VMON_DECISION_NORMAL;
+
+		out->novelty_q8 = (int32_t)nov;
+		out->vote = MAX(out->vote, level);
+		out->causes |= level != VMON_DECISION_NORMAL ? VMON_DECISION_CAUSE_NOVELTY : 0;
+	}
+
+	hyst_push(&dec.hyst, out->vote);
+	out->state = dec.hyst.state;
+	out->changed = dec.hyst.changed;
+	out->fault = hyst_fault(&dec.hyst);
+	if (out->changed) {
+		LOG_INF("state %s (fault %s, zone %s, novelty %d/%u, fallback 0x%x)",
+			vmon_decision_state_str(out->state), vmon_fault_str(out->fault),
+			vmon_zone_str(out->zone), out->novelty_q8, out->threshold_q8,
+			out->fallback);
+	}
+
 	persist = dec.bl.persist;
 	dec.bl.persist = false;
 	k_mutex_unlock(&dec_lock);
@@ -737,14 +703,14 @@ int vmon_decision_get_status(struct vmon_decision_status *st)
 	*st = (struct vmon_decision_status){
 		.state = dec.hyst.state,
 		.fault = hyst_fault(&dec.hyst),
-		.baseline = dec.bl.learned_valid    ? VMON_BASELINE_LEARNED
-			    : dec.cfg.shipped_mean ? VMON_BASELINE_SHIPPED
-						   : VMON_BASELINE_NONE,
+		.commissioned = dec.bl.learned_valid,
 		.learning = bl_learning(),
 		.learn_done = bl_learning() ? dec.bl.acc.count : 0,
 		.learn_target = bl_learning() ? dec.bl.target : 0,
 		.learn_skipped = dec.bl.skipped,
 		.learned_windows = dec.bl.learned_valid ? dec.bl.learned.n_windows : 0,
+		.threshold_q8 = dec.bl.learned_valid ? dec.bl.learned.threshold_q8 : 0,
+		.classifier_validated = dec.bl.learned_valid && dec.bl.learned.classifier_validated,
 		.load_err = dec.load_err,
 		.save_err = dec.save_err,
 		.storage_err = dec.storage_err,
@@ -807,8 +773,8 @@ int vmon_decision_zones_reset(void)
 #endif
 }
 
-/* The baseline in use for a vector of n features; dec_lock held. */
-static int baseline_locked(size_t n, const float **mean, const float **var, bool *learned)
+/* The baseline for a vector of n features; dec_lock held. */
+static int baseline_locked(size_t n, const struct baseline **base)
 {
 	if (!dec.ready) {
 		return -EAGAIN;
@@ -816,23 +782,22 @@ static int baseline_locked(size_t n, const float **mean, const float **var, bool
 	if (n != dec.cfg.n_features) {
 		return -EINVAL;
 	}
-	return active_baseline(mean, var, learned) ? 0 : -ENODATA;
+	*base = active_baseline();
+	return *base != NULL ? 0 : -ENODATA;
 }
 
-int vmon_decision_novelty(const int32_t *features, size_t n, float *score)
+int vmon_decision_novelty(const int32_t *features, size_t n, int32_t *novelty_q8)
 {
-	const float *mean;
-	const float *var;
-	bool learned;
+	const struct baseline *base;
 	int rc;
 
-	if (features == NULL || score == NULL) {
+	if (features == NULL || novelty_q8 == NULL || !features_in_range(features, n)) {
 		return -EINVAL;
 	}
 	k_mutex_lock(&dec_lock, K_FOREVER);
-	rc = baseline_locked(n, &mean, &var, &learned);
+	rc = baseline_locked(n, &base);
 	if (rc == 0) {
-		*score = novelty_score(mean, var, features, n);
+		*novelty_q8 = (int32_t)baseline_novelty_q8(base, features);
 	}
 	k_mutex_unlock(&dec_lock);
 	return rc;
@@ -843,7 +808,8 @@ int vmon_decision_baseline_learn(uint32_t n_windows)
 	if (n_windows == 0) {
 		n_windows = CONFIG_VMON_DECISION_BASELINE_WINDOWS;
 	}
-	if (n_windows < 2 || n_windows > CONFIG_VMON_DECISION_BASELINE_WINDOWS_MAX) {
+	if (n_windows < VMON_DECISION_COMMISSION_MIN ||
+	    n_windows > CONFIG_VMON_DECISION_BASELINE_WINDOWS_MAX) {
 		return -EINVAL;
 	}
 	k_mutex_lock(&dec_lock, K_FOREVER);
@@ -852,7 +818,7 @@ int vmon_decision_baseline_learn(uint32_t n_windows)
 		return -EAGAIN;
 	}
 	dec.bl.target = n_windows;
-	bl_dispatch(BL_EV_START, NULL);
+	bl_dispatch(BL_EV_START, NULL, false);
 	k_mutex_unlock(&dec_lock);
 	return 0;
 }
@@ -864,9 +830,9 @@ int vmon_decision_baseline_clear(void)
 		k_mutex_unlock(&dec_lock);
 		return -EAGAIN;
 	}
-	bl_dispatch(BL_EV_CLEAR, NULL);
+	bl_dispatch(BL_EV_CLEAR, NULL, false);
 	k_mutex_unlock(&dec_lock);
-	LOG_INF("learned baseline cleared");
+	LOG_INF("baseline cleared: uncommissioned, only the zones vote");
 
 #if defined(CONFIG_VMON_DECISION_SETTINGS)
 	return settings_delete_key(SETTINGS_SUBTREE "/" KEY_BASELINE);
@@ -884,7 +850,7 @@ int vmon_decision_baseline_reload(void)
 		k_mutex_unlock(&dec_lock);
 		return -EAGAIN;
 	}
-	bl_dispatch(BL_EV_DROP, NULL);
+	bl_dispatch(BL_EV_DROP, NULL, false);
 	dec.load_err = IS_ENABLED(CONFIG_VMON_DECISION_SETTINGS) ? -ENOENT : -ENOSYS;
 	k_mutex_unlock(&dec_lock);
 
@@ -902,24 +868,25 @@ int vmon_decision_baseline_reload(void)
 	return rc;
 }
 
-int vmon_decision_baseline_get(float *mean, float *var, size_t n,
-			       enum vmon_baseline_source *source)
+int vmon_decision_baseline_get(int32_t *mean_q8, uint32_t *var, size_t n)
 {
-	const float *m;
-	const float *v;
-	bool learned;
+	const struct baseline *base;
 	int rc;
 
-	if (mean == NULL || var == NULL) {
+	if (mean_q8 == NULL || var == NULL) {
 		return -EINVAL;
 	}
 	k_mutex_lock(&dec_lock, K_FOREVER);
-	rc = baseline_locked(n, &m, &v, &learned);
+	rc = baseline_locked(n, &base);
 	if (rc == 0) {
-		memcpy(mean, m, n * sizeof(float));
-		memcpy(var, v, n * sizeof(float));
-		if (source != NULL) {
-			*source = learned ? VMON_BASELINE_LEARNED : VMON_BASELINE_SHIPPED;
+		const int64_t w = base->n_windows;
+
+		for (size_t i = 0; i < n; i++) {
+			/* Floor division, as Python's //. */
+			int64_t m = base->s[i] / w;
+
+			mean_q8[i] = (int32_t)(m * w > base->s[i] ? m - 1 : m);
+			var[i] = (uint32_t)(base->d[i] / (w * w));
 		}
 	}
 	k_mutex_unlock(&dec_lock);

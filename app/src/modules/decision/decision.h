@@ -1,24 +1,24 @@
 /*
  * SPDX-License-Identifier: Apache-2.0
  *
- * Decision module: one verdict per window from the classifier, the novelty score and the
- * ISO 20816 velocity zone; N-of-M hysteresis; rule-based fallback; commissioning baseline.
+ * Decision module: one verdict per window, commissioning first. The reference is
+ * vmon.dsp.policy (Python, integer arithmetic); the two agree window by window.
  *
  * Policy (one window -> one vote):
  *
  *   zone level    A, B -> normal    C -> warning    D -> alarm     (always applied)
- *   class fault   top class != normal and its confidence >= FAULT_CONFIDENCE_PERMILLE
- *   novel         novelty score > novelty threshold (strictly)
- *   model level   class fault and novel -> alarm; class fault or novel -> warning
+ *   uncommissioned (no baseline learned on this machine): vote = zone level
+ *   commissioned, clean window:
+ *       novelty_q8 > threshold_q8                  -> warning
+ *       novelty_q8 > VMON_DECISION_ALARM_FACTOR x threshold_q8 -> alarm
+ *       vote = max(zone level, novelty level)
  *
- *   vote = max(zone level, model level)         model path (fallback == 0)
- *   vote = zone level                           fallback   (fallback != 0)
- *
- *   The zones are a floor the model can raise but never lower. The fallback is used when
- *   the caller flags the model as unavailable, invalid or trained on other features, or the
- *   window as saturated, stuck or otherwise out of range, and when no (or malformed) scores
- *   are passed; output.fallback holds every reason (VMON_DECISION_FB_* bits). Novelty is
- *   still computed and reported in fallback, but does not vote.
+ *   A window is clean when features are passed and no input flag is set (saturated,
+ *   stuck, out of range). The model's flags do not stop novelty: it scores the device's
+ *   own features against the device's own baseline. The classifier never raises a state:
+ *   trained on another rig, its confident fault classes are no evidence on this machine.
+ *   Its top class and confidence are reported; output.fallback holds every
+ *   VMON_DECISION_FB_* reason the model or the input was not usable.
  *
  *   Zone boundaries belong to the upper zone: v < AB -> A, AB <= v < BC -> B,
  *   BC <= v < CD -> C, v >= CD -> D (velocity r.m.s. rounded to whole µm/s).
@@ -27,17 +27,29 @@
  * windows, 2N > M): a level is entered when at least N of the last M votes are at or above
  * it, and left when at least N of them are below it; otherwise the state holds. Alarm steps
  * down to warning, not to normal, unless N votes are also below warning.
- * The state's fault type is the classified fault seen most often among the windows that
- * voted warning or alarm (ties: the most recent); VMON_FAULT_UNKNOWN when only the zone or
- * novelty raised the state.
+ * Fault type: VMON_FAULT_NONE while the state is normal, else VMON_FAULT_UNKNOWN. The
+ * physics typing (include/vmon/envelope.h) is not yet wired into the device; the reference
+ * policy without a bearing gives the same.
  *
- * Baseline: novelty = mean over features of (f_i - mean_i)^2 / max(var_i, 1), against the
- * learned baseline when there is one, else the shipped one (the model's, passed at init).
- * vmon_decision_baseline_learn() accumulates the next N windows (Welford, population
- * variance, windows with an input flag are skipped), then switches to the learned baseline
- * and persists it (settings key "vmon/dec/bl", a versioned record with a CRC-32). The
- * record is bound to the feature count and feature-config hash; a corrupt or stale record
- * is counted, reported (load_err, records_rejected) and ignored.
+ * Baseline, in exact integers: commissioning sums, over its N clean windows, S_i = sum f_i
+ * and Q_i = sum f_i^2 per feature and keeps N, S_i and D_i = N Q_i - S_i^2 (N^2 times the
+ * variance). Per feature z2_i = min(((N f_i - S_i)^2 << 8) / max(D_i, N^2
+ * VMON_DECISION_VAR_FLOOR), VMON_DECISION_Z2_CAP_Q8), the squared z-score in Q8, capped so a
+ * glitch in one band cannot make a window novel; novelty_q8 = sum z2_i / n (floor).
+ * Threshold: each window of the commissioning's second half is scored against the sums of
+ * every commissioning window before it; threshold_q8 = max(VMON_DECISION_MIN_THRESHOLD_Q8,
+ * (highest such novelty x VMON_DECISION_THRESHOLD_MARGIN_Q8) >> 8): set on the machine, not
+ * carried from the training rig. The classifier counts as validated on this machine when it
+ * called at least VMON_DECISION_CLASSIFIER_AGREE_PERMILLE of the commissioning windows
+ * normal (reported; the physics typing will use it).
+ *
+ * vmon_decision_baseline_learn() commissions on the next N clean windows (windows with an
+ * input flag are skipped and counted); the previous baseline, if any, stays in use until
+ * the new one is complete, then the new one is persisted (settings key "vmon/dec/bl", a
+ * versioned record with a CRC-32, bound to the feature count and feature-config hash). A
+ * reboot during commissioning loses the partial sums and keeps the previous baseline. A
+ * corrupt or stale record is counted, reported (load_err, records_rejected) and ignored:
+ * the node is then uncommissioned and says so.
  *
  * Zone thresholds default to the Kconfig machine class and are overridden at runtime by
  * vmon_decision_zones_set() or the settings key "vmon/dec/zones" (three little-endian
@@ -67,6 +79,29 @@ extern "C" {
 #else
 #define VMON_DECISION_FEATURES_MAX 64
 #endif
+
+/* The policy's constants; vmon.dsp.policy has the same (a pytest compares them). */
+/** Variance floor in (Q8 log2)^2: a feature steadier than +-1/4 log2 unit counts as that. */
+#define VMON_DECISION_VAR_FLOOR            4096
+/** One feature adds at most a squared z-score of 256 (Q8). */
+#define VMON_DECISION_Z2_CAP_Q8            65536
+/** Threshold = this (Q8) times the highest novelty of the commissioning's second half. */
+#define VMON_DECISION_THRESHOLD_MARGIN_Q8  512
+/** The threshold is never below a mean squared z-score of 4 (Q8). */
+#define VMON_DECISION_MIN_THRESHOLD_Q8     1024
+/** Novelty above this many times the threshold votes alarm. */
+#define VMON_DECISION_ALARM_FACTOR         4
+/** The classifier is validated on this machine when it called this share of the
+ *  commissioning windows normal. */
+#define VMON_DECISION_CLASSIFIER_AGREE_PERMILLE 980
+/** Fewest windows a commissioning learns from (the threshold needs a second half). */
+#define VMON_DECISION_COMMISSION_MIN       4
+/** Most windows; with |feature| <= VMON_DECISION_FEATURE_ABS_MAX every sum, product and
+ *  quotient of the baseline fits 64 bits. */
+#define VMON_DECISION_COMMISSION_MAX       32767
+/** Larger features are an input error (VMON_DECISION_FB_INPUT_RANGE); Q8 log2 features of
+ *  64-bit quantities stay below 2^14. */
+#define VMON_DECISION_FEATURE_ABS_MAX      32768
 
 /** Classifier output order (model.json "labels"). */
 enum vmon_label {
@@ -109,7 +144,7 @@ enum vmon_zone {
 #define VMON_DECISION_FB_HASH_MISMATCH     BIT(2) /**< model trained on another feature config */
 #define VMON_DECISION_FB_INPUT_SATURATED   BIT(3) /**< window has clipped samples */
 #define VMON_DECISION_FB_INPUT_STUCK       BIT(4) /**< window is constant (stuck sensor) */
-#define VMON_DECISION_FB_INPUT_RANGE       BIT(5) /**< features outside the trained range */
+#define VMON_DECISION_FB_INPUT_RANGE       BIT(5) /**< no features, or beyond FEATURE_ABS_MAX */
 #define VMON_DECISION_FB_ALL               (BIT(6) - 1)
 /** Input problems: such windows are not learned into the baseline. */
 #define VMON_DECISION_FB_INPUT_ANY                                                                 \
@@ -118,8 +153,7 @@ enum vmon_zone {
 
 /** Why a window's vote is above normal (vmon_decision_output.causes). */
 #define VMON_DECISION_CAUSE_ZONE    BIT(0) /**< zone C or D */
-#define VMON_DECISION_CAUSE_CLASS   BIT(1) /**< confident fault class (model path only) */
-#define VMON_DECISION_CAUSE_NOVELTY BIT(2) /**< novelty above threshold (model path only) */
+#define VMON_DECISION_CAUSE_NOVELTY BIT(2) /**< novelty above the commissioned threshold */
 
 /** Zone boundaries, velocity r.m.s. in µm/s, 0 < ab < bc < cd. */
 struct vmon_decision_zones {
@@ -131,12 +165,6 @@ struct vmon_decision_zones {
 struct vmon_decision_config {
 	/** Features per window (1..VMON_DECISION_FEATURES_MAX). */
 	size_t n_features;
-	/** Shipped baseline (n_features each, e.g. VMON_MODEL_NOVELTY_MEAN/VAR); both NULL:
-	 *  no novelty until a baseline is learned. Must stay valid. */
-	const float *shipped_mean;
-	const float *shipped_var;
-	/** Novelty threshold (VMON_MODEL_NOVELTY_THRESHOLD); > 0. */
-	float novelty_threshold;
 	/** Dequantization of the int8 scores: p = (q - zero_point) * scale; scale > 0. */
 	int32_t score_zero_point;
 	float score_scale;
@@ -151,7 +179,8 @@ struct vmon_decision_input {
 	/** int8 classifier outputs in label order; NULL when the model did not run. */
 	const int8_t *scores;
 	size_t n_scores;
-	/** int32 device features (n_features of them) for novelty and learning; may be NULL. */
+	/** int32 device features (n_features of them) for novelty and learning; NULL: the
+	 *  window is not clean. */
 	const int32_t *features;
 	size_t n_features;
 	/** Velocity r.m.s. in mm/s (>= 0, finite). */
@@ -171,25 +200,22 @@ struct vmon_decision_output {
 	uint32_t velocity_um_s;
 	enum vmon_label label;          /**< top class (VMON_LABEL_NORMAL without scores) */
 	uint16_t confidence_permille;   /**< its probability, 0..1000 */
-	float novelty;                  /**< NAN when there is no baseline or no features */
-	bool novelty_from_learned;      /**< scored against the learned baseline */
-};
-
-enum vmon_baseline_source {
-	VMON_BASELINE_NONE,
-	VMON_BASELINE_SHIPPED,
-	VMON_BASELINE_LEARNED,
+	bool commissioned;              /**< a baseline learned on this machine is in use */
+	int32_t novelty_q8;             /**< -1 when uncommissioned or the window is not clean */
+	uint32_t threshold_q8;          /**< 0 when uncommissioned */
 };
 
 struct vmon_decision_status {
 	enum vmon_decision_state state;
 	enum vmon_fault fault;
-	enum vmon_baseline_source baseline;
+	bool commissioned;         /**< false: only the zones vote */
 	bool learning;
 	uint32_t learn_done;       /**< windows accumulated so far */
 	uint32_t learn_target;     /**< windows to accumulate */
 	uint32_t learn_skipped;    /**< windows skipped for an input flag */
-	uint32_t learned_windows;  /**< windows the learned baseline was computed from */
+	uint32_t learned_windows;  /**< windows the baseline was learned from (0: none) */
+	uint32_t threshold_q8;     /**< the baseline's novelty threshold (0: none) */
+	bool classifier_validated; /**< the classifier agreed with normal on commissioning */
 	/** Last baseline load: 0 loaded, -ENOENT none stored, -EMSGSIZE wrong length,
 	 *  -ENOTSUP bad magic/version, -EBADMSG bad CRC or values, -ESTALE other features,
 	 *  -EIO read error, -ENOSYS persistence disabled. */
@@ -235,20 +261,21 @@ int vmon_decision_zones_set(const struct vmon_decision_zones *z);
 int vmon_decision_zones_reset(void);
 
 /**
- * Novelty of @p features against the active baseline. -ENODATA without a baseline,
- * -EINVAL on a NULL pointer or a count other than n_features.
+ * Novelty (Q8) of @p features against the baseline. -ENODATA when uncommissioned,
+ * -EINVAL on a NULL pointer, a count other than n_features or a feature beyond
+ * VMON_DECISION_FEATURE_ABS_MAX.
  */
-int vmon_decision_novelty(const int32_t *features, size_t n, float *score);
+int vmon_decision_novelty(const int32_t *features, size_t n, int32_t *novelty_q8);
 
 /**
- * Start learning the baseline from the next @p n_windows windows passed to
+ * Commission: learn the baseline from the next @p n_windows clean windows passed to
  * vmon_decision_update() (0: CONFIG_VMON_DECISION_BASELINE_WINDOWS). Restarts a learning
- * in progress. Until it completes the previous baseline stays in use.
- * -EINVAL if @p n_windows is 1 or above CONFIG_VMON_DECISION_BASELINE_WINDOWS_MAX.
+ * in progress. Until it completes the previous baseline (if any) stays in use.
+ * -EINVAL outside VMON_DECISION_COMMISSION_MIN..CONFIG_VMON_DECISION_BASELINE_WINDOWS_MAX.
  */
 int vmon_decision_baseline_learn(uint32_t n_windows);
 
-/** Delete the learned baseline (RAM and settings) and abort learning: back to shipped. */
+/** Delete the baseline (RAM and settings) and abort learning: uncommissioned. */
 int vmon_decision_baseline_clear(void);
 
 /**
@@ -258,11 +285,10 @@ int vmon_decision_baseline_clear(void);
 int vmon_decision_baseline_reload(void);
 
 /**
- * Copy the active baseline (n values each; n == n_features). @p source may be NULL.
- * -ENODATA without a baseline.
+ * The baseline's mean S/N (Q8 log2 units) and variance D/N^2 (their square) per
+ * feature (n values each; n == n_features), floors. -ENODATA when uncommissioned.
  */
-int vmon_decision_baseline_get(float *mean, float *var, size_t n,
-			       enum vmon_baseline_source *source);
+int vmon_decision_baseline_get(int32_t *mean_q8, uint32_t *var, size_t n);
 
 const char *vmon_decision_state_str(enum vmon_decision_state s);
 const char *vmon_fault_str(enum vmon_fault f);

@@ -66,13 +66,7 @@ ZBUS_CHAN_DEFINE(VMON_STATUS_CHAN, struct vmon_status_msg, NULL, NULL, ZBUS_OBSE
 
 K_MSGQ_DEFINE(block_q, sizeof(struct vmon_sampling_block *), CONFIG_VMON_SAMPLING_BUFFERS, 4);
 
-static const float shipped_mean[] = VMON_MODEL_NOVELTY_MEAN;
-static const float shipped_var[] = VMON_MODEL_NOVELTY_VAR;
 static const char *const labels[] = VMON_MODEL_LABELS;
-
-BUILD_ASSERT(ARRAY_SIZE(shipped_mean) == VMON_FEAT_N_FEATURES &&
-		     ARRAY_SIZE(shipped_var) == VMON_FEAT_N_FEATURES,
-	     "novelty baseline per feature");
 
 enum proc_state {
 	PROC_START,
@@ -275,9 +269,6 @@ static void start_run(void *o)
 	int err;
 	const struct vmon_decision_config cfg = {
 		.n_features = VMON_FEAT_N_FEATURES,
-		.shipped_mean = shipped_mean,
-		.shipped_var = shipped_var,
-		.novelty_threshold = VMON_MODEL_NOVELTY_THRESHOLD,
 		.score_zero_point = VMON_MODEL_OUTPUT_ZERO_POINT,
 		.score_scale = VMON_MODEL_OUTPUT_SCALE,
 		.feature_hash = VMON_FEAT_HASH,
@@ -487,7 +478,7 @@ static void window_run(void *o)
 	}
 	p.sensor_faults = sensor;
 	if (vmon_decision_get_status(&dst) == 0) {
-		if (p.was_learning && !dst.learning && dst.baseline == VMON_BASELINE_LEARNED) {
+		if (p.was_learning && !dst.learning && dst.commissioned) {
 			publish_event(VMON_EVENT_BASELINE, (int32_t)dst.learned_windows,
 				      &msg.decision);
 		}

@@ -6,7 +6,6 @@
  */
 
 #include <errno.h>
-#include <math.h>
 #include <stdlib.h>
 
 #include <zephyr/kernel.h>
@@ -19,30 +18,19 @@
 #include "processing.h"
 #include "sampling.h"
 
-/* Floats as fixed point: the product's printf has neither float nor long long
- * (CONFIG_CBPRINTF_REDUCED_INTEGRAL). Values beyond +-2e6 are clamped. */
-static void print_milli(const struct shell *sh, const char *name, float v)
+/* Integers only: the product's printf has neither float nor long long
+ * (CONFIG_CBPRINTF_REDUCED_INTEGRAL). */
+static void print_commissioning(const struct shell *sh, const struct vmon_decision_status *ds)
 {
-	if (isnan(v)) {
-		shell_print(sh, "%s: none", name);
-		return;
-	}
-	float c = CLAMP(v, -2.0e6f, 2.0e6f);
-	long m = lroundf(c * 1000.0f);
-	unsigned long a = (unsigned long)labs(m);
-
-	shell_print(sh, "%s: %s%lu.%03lu", name, m < 0 ? "-" : "", a / 1000UL, a % 1000UL);
-}
-
-static const char *baseline_str(enum vmon_baseline_source s)
-{
-	switch (s) {
-	case VMON_BASELINE_SHIPPED:
-		return "shipped";
-	case VMON_BASELINE_LEARNED:
-		return "learned";
-	default:
-		return "none";
+	if (ds->commissioned) {
+		shell_print(sh, "commissioning: commissioned (%u windows) novelty_threshold_q8: %u "
+			    "classifier: %s%s",
+			    ds->learned_windows, ds->threshold_q8,
+			    ds->classifier_validated ? "validated" : "not validated",
+			    ds->learning ? " (learning)" : "");
+	} else {
+		shell_print(sh, "commissioning: uncommissioned (only the zones vote)%s",
+			    ds->learning ? " (learning)" : "");
 	}
 }
 
@@ -70,11 +58,10 @@ static int cmd_status(const struct shell *sh, size_t argc, char **argv)
 		    st.last.fallback & VMON_DECISION_FB_MODEL_UNAVAILABLE ? "none"
 									   : vmon_label_str(st.last.label),
 		    st.last.confidence_permille);
-	print_milli(sh, "novelty", st.last.novelty);
-	shell_print(sh, "decision: %s (fallback 0x%02x) model_err: %d",
-		    st.last.fallback ? "rules" : "model", st.last.fallback, st.model_err);
-	shell_print(sh, "baseline: %s%s", baseline_str(ds.baseline),
-		    ds.learning ? " (learning)" : "");
+	shell_print(sh, "novelty_q8: %d threshold_q8: %u", st.last.novelty_q8,
+		    st.last.threshold_q8);
+	shell_print(sh, "fallback: 0x%02x model_err: %d", st.last.fallback, st.model_err);
+	print_commissioning(sh, &ds);
 	return 0;
 }
 
@@ -145,7 +132,7 @@ static int cmd_baseline_clear(const struct shell *sh, size_t argc, char **argv)
 		shell_error(sh, "baseline not cleared (%d)", err);
 		return err;
 	}
-	shell_print(sh, "baseline cleared: using the shipped baseline");
+	shell_print(sh, "baseline cleared: uncommissioned, only the zones vote");
 	return 0;
 }
 
@@ -154,32 +141,29 @@ static int cmd_baseline_show(const struct shell *sh, size_t argc, char **argv)
 	ARG_UNUSED(argc);
 	ARG_UNUSED(argv);
 	struct vmon_decision_status ds;
-	static float mean[VMON_DECISION_FEATURES_MAX];
-	static float var[VMON_DECISION_FEATURES_MAX];
-	enum vmon_baseline_source src;
+	static int32_t mean[VMON_DECISION_FEATURES_MAX];
+	static uint32_t var[VMON_DECISION_FEATURES_MAX];
 	int err = vmon_decision_get_status(&ds);
 
 	if (err != 0) {
 		shell_error(sh, "decision not ready (%d)", err);
 		return err;
 	}
-	shell_print(sh, "baseline: %s learned_windows: %u load_err: %d save_err: %d "
-		    "records_rejected: %u",
-		    baseline_str(ds.baseline), ds.learned_windows, ds.load_err, ds.save_err,
-		    ds.records_rejected);
+	print_commissioning(sh, &ds);
+	shell_print(sh, "load_err: %d save_err: %d records_rejected: %u", ds.load_err,
+		    ds.save_err, ds.records_rejected);
 	if (ds.learning) {
 		shell_print(sh, "learning: %u of %u windows (%u skipped)", ds.learn_done,
 			    ds.learn_target, ds.learn_skipped);
 	}
 	size_t n = vmon_features_count();
 
-	err = vmon_decision_baseline_get(mean, var, n, &src);
+	err = vmon_decision_baseline_get(mean, var, n);
 	if (err != 0) {
 		return 0;
 	}
 	for (size_t i = 0; i < n; i++) {
-		shell_print(sh, "f%02u mean %d var %d", (unsigned int)i, (int)lroundf(mean[i]),
-			    (int)lroundf(var[i]));
+		shell_print(sh, "f%02u mean_q8 %d var %u", (unsigned int)i, mean[i], var[i]);
 	}
 	return 0;
 }
