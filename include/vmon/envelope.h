@@ -43,6 +43,10 @@ extern "C" {
 #define VMON_ENV_TOL_PERMILLE   25
 #define VMON_ENV_BG_SPAN        4
 #define VMON_ENV_SPEED_HARMONICS 5
+/* Speed search: +-permille around a nominal shaft rate, else this range of rates (mHz). */
+#define VMON_ENV_SPEED_SEARCH_PERMILLE 60
+#define VMON_ENV_SPEED_MIN_MHZ  5000
+#define VMON_ENV_SPEED_MAX_MHZ  100000
 /* Most lines defect_lines returns: 3 types x harmonics + 2 inner-race sidebands. */
 #define VMON_ENV_LINES_MAX      (3 * VMON_ENV_HARMONICS + 2)
 

@@ -255,9 +255,11 @@ def bench_app(data: str | None = None) -> list[Target]:
         f"({blocks / run.seconds:.1f} blocks/s; nominal {md.feature_config.fs_hz / 512:.1f}); "
         f"device macro-F1 {f1['macro_f1']:.6f}, model card {card:.6f}"
     )
+    # Issue #16's cap for its wave (issue #6 set 96 KB / 32 KB before the wave's additions);
+    # app/budgets.yaml holds the measured figures every build is checked against.
     return [
-        Target("app flash (qemu_cortex_m3)", used.get("flash", 0), 96 * 1024, "B"),
-        Target("app RAM, static + arena + stacks", used.get("ram", 0), 32 * 1024, "B"),
+        Target("app flash (qemu_cortex_m3)", used.get("flash", 0), 112 * 1024, "B"),
+        Target("app RAM, static + arena + stacks", used.get("ram", 0), 36 * 1024, "B"),
         Target("held-out windows differing from vmon", len(problems), 0, "win"),
         Target("held-out windows lost", expected - len(y), 0, "win"),
         Target("|device macro-F1 - model card|", abs(f1["macro_f1"] - card), 0.0, ""),

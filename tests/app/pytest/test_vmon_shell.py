@@ -71,3 +71,35 @@ def test_vmon_group_lists_its_commands(shell: Shell) -> None:
     for command in ("version", "model", "status", "stats", "baseline"):
         assert command in text, text
 
+
+def test_vmon_machine_commands(shell: Shell) -> None:
+    # A fresh node knows no bearing and estimates the speed.
+    lines = run(shell, "vmon machine show", r"^speed: ")
+    assert any(re.search(r"^bearing: none \(no fault type", ln) for ln in lines), lines
+    assert any(
+        re.search(r"^speed: estimated from the spectrum \(300 \.\. 6000 rpm\)$", ln) for ln in lines
+    ), lines
+    # A preset, by its short designation: the catalogue geometry.
+    lines = run(shell, "vmon machine bearing 6205", r"^bearing: ")
+    assert "bearing: 9 balls, ball 7940 um, pitch 39040 um, contact angle 0 cdeg" in lines, lines
+    # Impossible geometry and unknown presets are refused; the previous bearing is kept.
+    lines = run(shell, "vmon machine bearing 9 40000 39040", r"impossible bearing")
+    assert any("impossible bearing" in ln and "previous bearing is kept" in ln for ln in lines)
+    lines = run(shell, "vmon machine bearing 6999", r"no preset")
+    assert any("no preset '6999'" in ln for ln in lines), lines
+    lines = run(shell, "vmon machine bearing 9 x 39040", r"must be a whole number")
+    assert any("ball diameter (um) must be a whole number, got 'x'" in ln for ln in lines)
+    lines = run(shell, "vmon machine bearing 12 11112 46500 4000", r"^bearing: ")
+    assert "bearing: 12 balls, ball 11112 um, pitch 46500 um, contact angle 4000 cdeg" in lines
+    # Speed: within 300 .. 6000 rpm, or auto.
+    lines = run(shell, "vmon machine speed 1797", r"^speed: ")
+    assert "speed: nominal 1797 rpm (29950 mHz)" in lines, lines
+    lines = run(shell, "vmon machine speed 7000", r"outside")
+    assert any("speed 7000 rpm is outside 300 .. 6000 rpm" in ln for ln in lines), lines
+    lines = run(shell, "vmon machine show", r"^speed: ")
+    assert "speed: nominal 1797 rpm (29950 mHz)" in lines, lines
+    assert any(re.search(r"^bearing: 12 balls", ln) for ln in lines), lines
+    lines = run(shell, "vmon machine speed auto", r"^speed: ")
+    assert any(ln.startswith("speed: estimated from the spectrum") for ln in lines), lines
+    lines = run(shell, "vmon machine bearing clear", r"^bearing: ")
+    assert any(ln.startswith("bearing: none") for ln in lines), lines

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import re
 
+from vmon.bearing import PRESETS
 from vmon.dsp import envelope as env
 from vmon.dsp import features as feat
 from vmon.paths import REPO_ROOT
@@ -43,6 +44,9 @@ def test_c_constants_are_the_python_ones() -> None:
         "VMON_ENV_TOL_PERMILLE": env.TOLERANCE_PERMILLE,
         "VMON_ENV_BG_SPAN": env.BACKGROUND_SPAN,
         "VMON_ENV_SPEED_HARMONICS": env.SPEED_HARMONICS,
+        "VMON_ENV_SPEED_SEARCH_PERMILLE": env.SPEED_SEARCH_PERMILLE,
+        "VMON_ENV_SPEED_MIN_MHZ": env.SPEED_RANGE_MHZ[0],
+        "VMON_ENV_SPEED_MAX_MHZ": env.SPEED_RANGE_MHZ[1],
     }
     assert {k: int(defines[k]) for k in want} == want
     # Both spectra have the feature window's length (the kernel reuses its FFT).
@@ -54,3 +58,18 @@ def test_c_cosine_table_is_the_python_one() -> None:
     body = re.search(r"cos_q15_table\[91\] = \{(.*?)\};", SOURCE.read_text(), re.S)
     assert body is not None
     assert tuple(int(v) for v in re.findall(r"\d+", body.group(1))) == env.COS_Q15
+
+
+def test_c_bearing_presets_are_the_python_ones() -> None:
+    source = (REPO_ROOT / "app/src/modules/machine/machine.c").read_text()
+    rows = re.findall(
+        r'\{"([^"]+)", \{\.n_balls = (\d+), \.ball_um = (\d+), \.pitch_um = (\d+), '
+        r"\.angle_cdeg = (\d+)\}\}",
+        source,
+    )
+    got = {name: tuple(int(v) for v in vals) for name, *vals in rows}
+    want = {
+        name: (d.n_balls, d.ball_um, d.pitch_um, d.angle_cdeg)
+        for name, d in ((n, env.DeviceBearing.from_geometry(g)) for n, g in PRESETS.items())
+    }
+    assert got == want

@@ -35,6 +35,7 @@
 #include <vmon/model.h>
 
 #include "decision.h"
+#include "machine.h"
 #include "processing.h"
 #include "sampling.h"
 #include "vmon_model_config.h"
@@ -288,6 +289,10 @@ static void start_run(void *o)
 		return;
 	}
 	p.model_err = model_start();
+	if (IS_ENABLED(CONFIG_VMON_MACHINE)) {
+		/* Not fatal: without a stored profile the typing names no bearing fault. */
+		(void)vmon_machine_init();
+	}
 	err = vmon_decision_init(&cfg);
 	if (err != 0) {
 		LOG_ERR("decision init failed (%d)", err);
