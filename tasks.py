@@ -251,6 +251,7 @@ def embed(c: Context, model: str | None = None) -> None:
         "json": "JSON summary to write (default: build/evaluate/<dataset>/evaluate.json)",
         "html": "report to write (default: build/evaluate/<dataset>/evaluate.html)",
         "model": "model directory (default: models/bearing-fault-12k)",
+        "card": "record the result in the model card's per-dataset detection table",
     }
 )
 @user_errors
@@ -263,11 +264,12 @@ def evaluate(
     json: str | None = None,
     html: str | None = None,
     model: str | None = None,
+    card: bool = False,
 ) -> None:
     """Commission on normal running, then decide every window as the device does; score it."""
     from vmon.workflows import evaluate as evaluate_mod
 
-    evaluate_mod.run(data, dataset, commission_s, bearing, json, html, model)
+    evaluate_mod.run(data, dataset, commission_s, bearing, json, html, model, card)
 
 
 @task(

@@ -13,7 +13,7 @@ from vmon.bearing import parse_bearing
 from vmon.data import load_dataset, resolve_dataset
 from vmon.data.machine import operating_points
 from vmon.ml import evaluate as ev
-from vmon.ml import evaluate_report
+from vmon.ml import evaluate_report, report
 from vmon.ml.model import load_model_dir
 from vmon.paths import REPO_ROOT, atomic_output
 
@@ -26,8 +26,10 @@ def run(
     json_path: str | None = None,
     html_path: str | None = None,
     model: str | None = None,
+    card: bool = False,
 ) -> ev.Evaluation:
-    """`invoke evaluate`: evaluate, print the table, write evaluate.html and the JSON."""
+    """`invoke evaluate`: evaluate, print the table, write evaluate.html and the JSON; with
+    ``card``, record the result in the model card's per-dataset detection table."""
     geometry = parse_bearing(bearing) if bearing else None
     ds = load_dataset(resolve_dataset(data, dataset))
     md = load_model_dir(Path(model) if model else REPO_ROOT / "models" / ev.DEFAULT_MODEL)
@@ -68,4 +70,7 @@ def run(
     with atomic_output(html_file) as tmp:
         evaluate_report.write(result, tmp)
     console.print(f"wrote {html_file} and {json_file}", highlight=False, soft_wrap=True)
+    if card:
+        path = report.update_card(md.path, md.meta, s)
+        console.print(f"updated {path}", highlight=False, soft_wrap=True)
     return result

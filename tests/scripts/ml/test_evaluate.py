@@ -115,3 +115,47 @@ def test_task_writes_json_and_html_and_refuses_bad_bearing(pump: Dataset, tmp_pa
     assert bad.stderr.strip().splitlines() == [
         "error: bearing geometry: pitch diameter 38.5 must exceed the ball diameter 40.0"
     ]
+
+
+def test_the_model_card_records_detection_per_dataset(
+    result: ev.Evaluation, model: ModelDir, tmp_path: Path
+) -> None:
+    from vmon.ml import report
+
+    mdir = tmp_path / "m"
+    mdir.mkdir()
+    s = result.summary()
+    card = report.update_card(mdir, model.meta, s)
+    text = card.read_text()
+    o = s["overall"]
+    row = next(ln for ln in text.splitlines() if ln.startswith(f"| {s['dataset']} |"))
+    cells = [c.strip() for c in row.strip("|").split("|")]
+    assert cells[1:4] == ["6306", "1", "5"]
+    assert cells[4] == f"{o['normal_raised']:.3f}" and cells[6] == f"{o['fault_raised']:.3f}"
+    # A second dataset adds a row; an entry of another model is stale and not shown.
+    other = {**s, "dataset": "other-rig"}
+    report.update_card(mdir, model.meta, other)
+    detection = json.loads((mdir / report.DETECTION_FILE).read_text())
+    detection["stale"] = {**detection["other-rig"], "model_sha256": "0" * 64}
+    (mdir / report.DETECTION_FILE).write_text(json.dumps(detection))
+    report.update_card(mdir, model.meta, s)
+    rows = [ln for ln in card.read_text().splitlines() if ln.startswith("| ")]
+    assert any(r.startswith("| other-rig |") for r in rows)
+    assert not any(r.startswith("| stale |") for r in rows)
+    # A damaged file is a one-line error, and the card is left as it was.
+    before = card.read_text()
+    (mdir / report.DETECTION_FILE).write_text("{not json")
+    with pytest.raises(VmonError, match="unreadable"):
+        report.update_card(mdir, model.meta, s)
+    assert card.read_text() == before
+
+
+def test_the_shipped_model_card_is_current(model: ModelDir, tmp_path: Path) -> None:
+    from vmon.ml import report
+
+    path = model.path / report.DETECTION_FILE
+    detection = json.loads(path.read_text()) if path.exists() else None
+    report.write_card(tmp_path / "README.md", model.meta, detection)
+    assert (model.path / "README.md").read_text() == (tmp_path / "README.md").read_text(), (
+        f"{model.path.name}/README.md is stale: run `invoke retrain` or `invoke evaluate --card`"
+    )
