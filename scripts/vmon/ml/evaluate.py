@@ -185,6 +185,18 @@ def evaluate_point(
     return res
 
 
+#: The summary's headline figures, in the order tables show them.
+SUMMARY_COLUMNS = (
+    "normal_raised",
+    "alarms_per_hour_normal",
+    "fault_raised",
+    "type_right",
+    "type_unknown",
+    "type_wrong",
+    "detect_s",
+)
+
+
 def _metrics(traces: list[RecordingTrace]) -> dict[str, Any]:
     normal = [t for t in traces if t.role == "normal"]
     faults = [t for t in traces if t.role == "fault"]

@@ -12,6 +12,7 @@ import numpy as np
 
 from vmon.data import LABELS
 from vmon.dsp import features as feat
+from vmon.ml.evaluate import SUMMARY_COLUMNS
 from vmon.ml.novelty import novelty_score
 from vmon.ml.results import FoldResult, RecordingFeatures
 
@@ -162,16 +163,6 @@ def _f(v: float | None) -> str:
 #: ``invoke evaluate --card`` (retraining replaces the directory, and with it this file).
 DETECTION_FILE = "detection.json"
 
-_DETECTION_COLS = (
-    "normal_raised",
-    "alarms_per_hour_normal",
-    "fault_raised",
-    "type_right",
-    "type_unknown",
-    "type_wrong",
-    "detect_s",
-)
-
 
 _DETECTION_HEAD = (
     "| dataset | bearing | points | commission (s) | normal raised | alarms/h normal | "
@@ -194,7 +185,7 @@ def _detection_section(meta: dict[str, Any], detection: dict[str, Any] | None) -
         return ""
     lines = "\n".join(
         f"| {name} | {d['bearing'] or 'none'} | {d['points']} | {d['commission_s']:g} | "
-        + " | ".join(_g(d["overall"][c], 2 if c == "detect_s" else 3) for c in _DETECTION_COLS)
+        + " | ".join(_g(d["overall"][c], 2 if c == "detect_s" else 3) for c in SUMMARY_COLUMNS)
         + " |"
         for name, d in rows
     )
@@ -219,7 +210,7 @@ def detection_entry(summary: dict[str, Any], model_sha256: str) -> dict[str, Any
         "bearing": summary["bearing"],
         "commission_s": summary["commission_s"],
         "points": len(summary["points"]),
-        "overall": {c: summary["overall"][c] for c in _DETECTION_COLS},
+        "overall": {c: summary["overall"][c] for c in SUMMARY_COLUMNS},
     }
 
 

@@ -46,15 +46,7 @@ def run(
         result = ev.evaluate(ds, md, commission_s, geometry, lambda: bar.advance(task))
     s = result.summary()
     table = Table(title=f"evaluate {ds.name} (bearing: {result.bearing})")
-    cols = (
-        "normal_raised",
-        "alarms_per_hour_normal",
-        "fault_raised",
-        "type_right",
-        "type_unknown",
-        "type_wrong",
-        "detect_s",
-    )
+    cols = ev.SUMMARY_COLUMNS
     table.add_column("point")
     for c in cols:
         table.add_column(c.replace("_", " "), justify="right")
