@@ -490,8 +490,9 @@ def test_default_budgets_file_is_valid() -> None:
     found = budgets.load(path, "qemu_cortex_m3", groups.load())
     assert found is not None
     limits = {(b.kind, b.name, b.region): b.limit for b in found.items}
-    assert limits[("region", "flash", None)] == 96 * 1024
-    assert limits[("region", "ram", None)] == 32 * 1024
+    # Measured figures, within issue #16's cap for its wave (112 KB flash, 36 KB RAM).
+    assert 96 * 1024 <= limits[("region", "flash", None)] <= 112 * 1024
+    assert 32 * 1024 <= limits[("region", "ram", None)] <= 36 * 1024
     assert any(kind == "area" for kind, _, _ in limits)
 
 
