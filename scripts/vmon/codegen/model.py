@@ -163,9 +163,6 @@ def generate(model: bytes, meta: dict[str, Any], src: str) -> dict[str, str]:
     labels = ", ".join(_c_string(label) for label in meta["labels"])
     ops = " ".join(f"X({_camel(op)}, {spec.SUPPORTED_OPS[op]})" for op in sorted(meta["ops"]))
     std = meta["input"]["standardization"]
-    nov = meta["novelty"]
-    nov_mean = _c_array([float(v) for v in nov["mean"]], 4, macro=True)
-    nov_var = _c_array([float(v) for v in nov["var"]], 4, macro=True)
     model_h = (
         head
         + "#ifndef VMON_MODEL_CONFIG_H_\n#define VMON_MODEL_CONFIG_H_\n\n"
@@ -183,9 +180,6 @@ def generate(model: bytes, meta: dict[str, Any], src: str) -> dict[str, str]:
         + f"#define VMON_MODEL_INPUT_MULT {_c_array(std['mult'], macro=True)}\n"
         + f"#define VMON_MODEL_OUTPUT_ZERO_POINT {meta['output']['zero_point']}\n"
         + f"#define VMON_MODEL_OUTPUT_SCALE {meta['output']['scale']!r}f\n"
-        + f"#define VMON_MODEL_NOVELTY_THRESHOLD {nov['threshold']!r}f\n"
-        + f"#define VMON_MODEL_NOVELTY_MEAN {nov_mean}\n"
-        + f"#define VMON_MODEL_NOVELTY_VAR {nov_var}\n"
         + f"#define VMON_MODEL_N_OPS {len(meta['ops'])}\n"
         + "/* X(op name, MicroMutableOpResolver method) for every op of the model. */\n"
         + f"#define VMON_MODEL_OPS(X) {ops}\n"

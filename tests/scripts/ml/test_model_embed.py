@@ -126,14 +126,15 @@ def test_generated_c_compiles(tmp_path: Path) -> None:
     main.write_text(
         '#include "vmon_model_config.h"\n#include "vmon_feature_config.h"\n'
         "static const int32_t mean[] = VMON_MODEL_INPUT_MEAN;\n"
-        "static const float nov[] = VMON_MODEL_NOVELTY_VAR;\n"
+        "static const int32_t mult[] = VMON_MODEL_INPUT_MULT;\n"
         "static const char *labels[] = VMON_MODEL_LABELS;\n"
         "#define COUNT(op, add) +1\n"
         '_Static_assert(0 VMON_MODEL_OPS(COUNT) == VMON_MODEL_N_OPS, "ops");\n'
         '_Static_assert(sizeof(mean) / sizeof(mean[0]) == VMON_MODEL_N_INPUTS, "n");\n'
+        '_Static_assert(sizeof(mult) / sizeof(mult[0]) == VMON_MODEL_N_INPUTS, "m");\n'
         "extern const unsigned int vmon_model_data_len;\n"
         "int main(void) { return (int)(vmon_model_data_len + vmon_feat_window_q15[0]"
-        " + vmon_feat_band_edges[0] + vmon_feat_vel_weights[0]) + (int)nov[0]"
+        " + vmon_feat_band_edges[0] + vmon_feat_vel_weights[0]) + (int)mult[0]"
         " + (int)sizeof(labels) + (int)mean[0]; }\n"
     )
     srcs = [
