@@ -31,9 +31,13 @@ extern "C" {
 #define VMON_ENV_DECIM          128 /* inverse CFFT length of the demodulation band */
 #define VMON_ENV_BAND           64  /* bins demodulated */
 #define VMON_ENV_LEN            VMON_FEAT_WINDOW
-#define VMON_ENV_SPEED_DECIM    64
-#define VMON_ENV_SPEED_BAND     32
+#define VMON_ENV_SPEED_DECIM    32
+#define VMON_ENV_SPEED_BAND     16
 #define VMON_ENV_SPEED_LEN      VMON_FEAT_WINDOW
+/* Speed samples kept: zero-padded to VMON_ENV_SPEED_LEN (half the RAM of a full ring). */
+#define VMON_ENV_SPEED_RING     512
+/* Rings keep int16 mantissas: one shift per block of samples (block floating point). */
+#define VMON_ENV_RING_BITS      15
 #define VMON_ENV_HARMONICS      3
 #define VMON_ENV_PRE_SHIFT      4
 #define VMON_ENV_LINE_FLOOR_Q8  405
@@ -81,21 +85,31 @@ struct vmon_env_verdict {
 	int32_t scores_q8[VMON_ENV_N_TYPES];
 };
 
-/** Demodulator of one band: the overlap-add state of the baseband signal. */
+/**
+ * Demodulator of one band: the overlap-add state of the baseband signal. The caller owns
+ * the tail: decim int32 (complex), or decim / 2 for a demodulator whose user reads only the
+ * real parts (the shaft-speed band). Its inverse FFT runs in the feature pipeline's input
+ * buffer, free once the window's features are computed.
+ */
 struct vmon_env_demod {
 	uint16_t decim;
 	uint16_t band;
 	bool primed;
-	int32_t tail[VMON_ENV_DECIM];    /* decim/2 complex values, interleaved */
-	int32_t buf[2 * VMON_ENV_DECIM]; /* inverse CFFT work; the completed samples */
+	bool real_only;
+	int32_t *tail;
 };
 
-/** The last n samples, oldest first when read. */
+/**
+ * The last n samples in blocks of @c block, oldest first when read: int16 mantissas and one
+ * right shift per block, as vmon.dsp.envelope.Ring.
+ */
 struct vmon_env_ring {
 	uint16_t n;
-	uint16_t head;
+	uint16_t block;
+	uint16_t head; /* next block written */
 	uint16_t count;
-	int32_t *buf;
+	int16_t *mant;  /* n */
+	uint8_t *shift; /* n / block */
 };
 
 /** cos of an angle in 1/100 degree (< 9000), Q15; -EINVAL (as a negative value) beyond. */
@@ -108,6 +122,12 @@ int vmon_env_bearing_check(const struct vmon_env_bearing *b);
 int vmon_env_defects_mhz(const struct vmon_env_bearing *b, uint32_t shaft_mhz,
 			 uint32_t out[VMON_ENV_N_TYPES]);
 
+/*
+ * The line search and the ratios keep their temporaries in the upper (mirror) half of the
+ * feature pipeline's FFT output: feature thread only, after vmon_features_init(), and
+ * @p spec must not live there (0 lines / a ratio of 0 otherwise).
+ */
+
 /** The unambiguous lines to read; returns how many were written to @p out. */
 size_t vmon_env_defect_lines(const uint32_t defects_mhz[VMON_ENV_N_TYPES], uint32_t shaft_mhz,
 			     struct vmon_env_line out[VMON_ENV_LINES_MAX]);
@@ -118,28 +138,38 @@ int32_t vmon_env_line_ratio_q8(const int32_t *spec, size_t n, const struct vmon_
 void vmon_env_verdict(const int32_t *spec, size_t n, const struct vmon_env_line *lines,
 		      size_t n_lines, struct vmon_env_verdict *out);
 
-int vmon_env_demod_init(struct vmon_env_demod *d, uint16_t decim, uint16_t band);
+/** -EINVAL for a length the kernel has no CFFT for, a band wider than half of it, or a
+ * tail of another size than decim (complex) or decim / 2 (real parts only). */
+int vmon_env_demod_init(struct vmon_env_demod *d, uint16_t decim, uint16_t band, int32_t *tail,
+			size_t tail_len);
 void vmon_env_demod_reset(struct vmon_env_demod *d);
 
 /**
  * Push one window's spectrum (VMON_FEAT_WINDOW q31: bins 0 .. N/2 - 1, re/im) with the band
  * starting at bin @p k1 (even). On 0, *@p done points to decim int32 (decim/2 complex
- * baseband samples, completed by this window); -EAGAIN for the first window after a reset
- * (it only primes the overlap); -EINVAL for a bad band.
+ * baseband samples, completed by this window; only the real parts, the even indices, for a
+ * real-only demodulator), valid until the next push, vmon_env_spectrum() or
+ * vmon_features_compute(); -EAGAIN for the first window after a reset (it only primes the
+ * overlap); -EINVAL for a bad band or before vmon_features_init().
  */
 int vmon_env_demod_push(struct vmon_env_demod *d, const int32_t *spectrum, uint32_t k1,
 			const int32_t **done);
 
-void vmon_env_ring_init(struct vmon_env_ring *r, int32_t *buf, uint16_t n);
+/** -EINVAL unless @p n is whole blocks of @p block. */
+int vmon_env_ring_init(struct vmon_env_ring *r, int16_t *mant, uint8_t *shift, uint16_t n,
+		       uint16_t block);
 void vmon_env_ring_reset(struct vmon_env_ring *r);
-/** Append @p k samples taken every @p stride-th value of @p v. */
-void vmon_env_ring_push(struct vmon_env_ring *r, const int32_t *v, size_t k, size_t stride);
+/** Append one block: every @p stride-th value of @p v. */
+void vmon_env_ring_push(struct vmon_env_ring *r, const int32_t *v, size_t stride);
 bool vmon_env_ring_full(const struct vmon_env_ring *r);
+/** The @p i-th oldest sample (mantissa << shift). */
+int32_t vmon_env_ring_value(const struct vmon_env_ring *r, size_t i);
 
 /**
  * Magnitude spectrum (VMON_ENV_LEN / 2 bins) of a full ring: mean removal, normalization to
- * 30 bits, Q15 Hann, arm_rfft_q31, arm_cmplx_mag_q31. Uses the feature pipeline's FFT and
- * work buffers. -EINVAL unless the ring is full and VMON_ENV_LEN long.
+ * 30 bits, Q15 Hann over the ring's length, zero-padding to VMON_ENV_LEN, arm_rfft_q31,
+ * arm_cmplx_mag_q31. Uses the feature pipeline's FFT and work buffers. -EINVAL unless the
+ * ring is full and its length a power of two dividing VMON_ENV_LEN.
  */
 int vmon_env_spectrum(const struct vmon_env_ring *r, int32_t *mag);
 

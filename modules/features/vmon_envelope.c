@@ -26,6 +26,9 @@ BUILD_ASSERT(VMON_ENV_LEN == VMON_FEAT_WINDOW, "the spectra reuse the features' 
 BUILD_ASSERT(VMON_ENV_BAND <= VMON_ENV_DECIM / 2 && VMON_ENV_SPEED_BAND <= VMON_ENV_SPEED_DECIM / 2,
 	     "a band fills at most half its inverse FFT");
 BUILD_ASSERT(VMON_ENV_DECIM <= VMON_FEAT_WINDOW / 4, "decimation below the window");
+BUILD_ASSERT(VMON_ENV_SPEED_RING <= VMON_ENV_SPEED_LEN &&
+		     VMON_ENV_SPEED_RING % (VMON_ENV_SPEED_DECIM / 2) == 0,
+	     "the speed ring holds whole blocks and is zero-padded to its spectrum");
 
 #define N_WIN VMON_FEAT_WINDOW
 #define TOP   (VMON_ENV_LEN / 2 * 9 / 10) /* lines beyond 90 % of the spectrum are not read */
@@ -177,11 +180,27 @@ struct line_spec {
 	int64_t f;
 };
 
+/*
+ * Temporaries of the line search live in the upper half of the feature pipeline's FFT
+ * output (the mirror bins, which nothing reads): no RAM of their own.
+ */
+static void *line_scratch(void)
+{
+	int32_t *in;
+	int32_t *out;
+
+	return vmon_features_rfft_scratch(&in, &out) == 0 ? &out[VMON_FEAT_WINDOW] : NULL;
+}
+
 size_t vmon_env_defect_lines(const uint32_t defects_mhz[VMON_ENV_N_TYPES], uint32_t shaft_mhz,
 			     struct vmon_env_line out[VMON_ENV_LINES_MAX])
 {
-	static struct harmonic_spans spans[VMON_ENV_N_TYPES];
+	struct harmonic_spans *spans = line_scratch();
 	size_t n = 0;
+
+	if (spans == NULL) {
+		return 0;
+	}
 
 	for (uint8_t t = 0; t < VMON_ENV_N_TYPES; t++) {
 		harmonic_spans(defects_mhz[t], &spans[t]);
@@ -229,7 +248,11 @@ size_t vmon_env_defect_lines(const uint32_t defects_mhz[VMON_ENV_N_TYPES], uint3
  * search range is at most 2 * (TOP * TOL / 1000 + 2) + 1 bins wide (span()).
  */
 #define LINE_WIDTH_MAX (2 * (TOP * VMON_ENV_TOL_PERMILLE / 1000 + 2) + 1)
-static int32_t around[2 * VMON_ENV_BG_SPAN * LINE_WIDTH_MAX];
+#define AROUND_MAX     (2 * VMON_ENV_BG_SPAN * LINE_WIDTH_MAX)
+
+BUILD_ASSERT(sizeof(struct harmonic_spans) * VMON_ENV_N_TYPES <= VMON_FEAT_WINDOW * 4 &&
+		     AROUND_MAX * 4 <= VMON_FEAT_WINDOW * 4,
+	     "the line search's temporaries fit the FFT output's mirror half");
 
 /* Reorder v so that v[kth] holds the value a sort would put there. */
 static void select_kth(int32_t *v, size_t n, size_t kth)
@@ -275,8 +298,10 @@ int32_t vmon_env_line_ratio_q8(const int32_t *spec, size_t n, const struct vmon_
 {
 	const int32_t width = line->hi - line->lo + 1;
 
-	if (width <= 0 || width > LINE_WIDTH_MAX || line->hi >= (int32_t)n) {
-		return 0; /* not a line vmon_env_defect_lines() makes */
+	int32_t *around = line_scratch();
+
+	if (width <= 0 || width > LINE_WIDTH_MAX || line->hi >= (int32_t)n || around == NULL) {
+		return 0; /* not a line vmon_env_defect_lines() makes, or no features yet */
 	}
 	const int32_t span_bins = VMON_ENV_BG_SPAN * width;
 	const int32_t a = MAX(1, line->lo - span_bins);
@@ -345,6 +370,8 @@ void vmon_env_verdict(const int32_t *spec, size_t n, const struct vmon_env_line 
 static const arm_cfft_instance_q31 *cfft_of(uint16_t decim)
 {
 	switch (decim) {
+	case 32:
+		return &arm_cfft_sR_q31_len32;
 	case 64:
 		return &arm_cfft_sR_q31_len64;
 	case 128:
@@ -354,21 +381,24 @@ static const arm_cfft_instance_q31 *cfft_of(uint16_t decim)
 	}
 }
 
-int vmon_env_demod_init(struct vmon_env_demod *d, uint16_t decim, uint16_t band)
+int vmon_env_demod_init(struct vmon_env_demod *d, uint16_t decim, uint16_t band, int32_t *tail,
+			size_t tail_len)
 {
-	if (d == NULL || cfft_of(decim) == NULL || decim > VMON_ENV_DECIM || band == 0U ||
-	    band > decim / 2U) {
+	if (d == NULL || tail == NULL || cfft_of(decim) == NULL || band == 0U ||
+	    band > decim / 2U || (tail_len != decim && tail_len != decim / 2U)) {
 		return -EINVAL;
 	}
 	d->decim = decim;
 	d->band = band;
+	d->tail = tail;
+	d->real_only = tail_len != decim;
 	vmon_env_demod_reset(d);
 	return 0;
 }
 
 void vmon_env_demod_reset(struct vmon_env_demod *d)
 {
-	memset(d->tail, 0, sizeof(d->tail));
+	memset(d->tail, 0, (d->real_only ? d->decim / 2U : d->decim) * sizeof(d->tail[0]));
 	d->primed = false;
 }
 
@@ -386,8 +416,11 @@ static inline int32_t sat_add(int32_t a, int32_t b)
 int vmon_env_demod_push(struct vmon_env_demod *d, const int32_t *spectrum, uint32_t k1,
 			const int32_t **done)
 {
+	int32_t *buf;
+	int32_t *unused;
+
 	if (d == NULL || spectrum == NULL || done == NULL || (k1 % 2U) != 0U ||
-	    2U * (k1 + d->band) > N_WIN) {
+	    2U * (k1 + d->band) > N_WIN || vmon_features_rfft_scratch(&buf, &unused) != 0) {
 		return -EINVAL;
 	}
 	const uint32_t n = 2U * d->decim;
@@ -398,31 +431,44 @@ int vmon_env_demod_push(struct vmon_env_demod *d, const int32_t *spectrum, uint3
 		const int32_t v = spectrum[2U * k1 + i];
 
 		/* v << PRE_SHIFT, saturated to int32 (_sat32(src << PRE_SHIFT)). */
-		d->buf[i] = (v > lim)    ? INT32_MAX
-			    : (v < -lim - 1) ? INT32_MIN
-					     : (int32_t)((uint32_t)v << VMON_ENV_PRE_SHIFT);
+		buf[i] = (v > lim)    ? INT32_MAX
+			 : (v < -lim - 1) ? INT32_MIN
+					  : (int32_t)((uint32_t)v << VMON_ENV_PRE_SHIFT);
 	}
-	memset(&d->buf[m], 0, (n - m) * sizeof(d->buf[0]));
-	arm_cfft_q31(cfft_of(d->decim), d->buf, 1U, 1U);
+	memset(&buf[m], 0, (n - m) * sizeof(buf[0]));
+	arm_cfft_q31(cfft_of(d->decim), buf, 1U, 1U);
 	/* Complete the first half with the previous window's tail; keep the second half. */
-	for (uint32_t i = 0; i < d->decim; i++) {
-		const int32_t next = d->buf[d->decim + i];
-
-		d->buf[i] = sat_add(d->buf[i], d->tail[i]);
-		d->tail[i] = next;
+	if (d->real_only) {
+		for (uint32_t i = 0; i < d->decim / 2U; i++) {
+			buf[2U * i] = sat_add(buf[2U * i], d->tail[i]);
+			d->tail[i] = buf[d->decim + 2U * i];
+		}
+	} else {
+		for (uint32_t i = 0; i < d->decim; i++) {
+			buf[i] = sat_add(buf[i], d->tail[i]);
+			d->tail[i] = buf[d->decim + i];
+		}
 	}
 	const bool was_primed = d->primed;
 
 	d->primed = true;
-	*done = d->buf;
+	*done = buf;
 	return was_primed ? 0 : -EAGAIN;
 }
 
-void vmon_env_ring_init(struct vmon_env_ring *r, int32_t *buf, uint16_t n)
+int vmon_env_ring_init(struct vmon_env_ring *r, int16_t *mant, uint8_t *shift, uint16_t n,
+		       uint16_t block)
 {
-	r->buf = buf;
+	if (r == NULL || mant == NULL || shift == NULL || block == 0U || n == 0U ||
+	    (n % block) != 0U) {
+		return -EINVAL;
+	}
+	r->mant = mant;
+	r->shift = shift;
 	r->n = n;
+	r->block = block;
 	vmon_env_ring_reset(r);
+	return 0;
 }
 
 void vmon_env_ring_reset(struct vmon_env_ring *r)
@@ -431,20 +477,51 @@ void vmon_env_ring_reset(struct vmon_env_ring *r)
 	r->count = 0U;
 }
 
-void vmon_env_ring_push(struct vmon_env_ring *r, const int32_t *v, size_t k, size_t stride)
+static inline uint32_t bit_length32(uint32_t v)
 {
-	for (size_t i = 0; i < k; i++) {
-		r->buf[r->head] = v[i * stride];
-		if (++r->head == r->n) {
-			r->head = 0U;
-		}
+	return (v == 0U) ? 0U : 32U - (uint32_t)__builtin_clz(v);
+}
+
+void vmon_env_ring_push(struct vmon_env_ring *r, const int32_t *v, size_t stride)
+{
+	uint32_t peak = 0U;
+
+	for (size_t i = 0; i < r->block; i++) {
+		const int32_t x = v[i * stride];
+
+		peak = MAX(peak, (x < 0) ? 0U - (uint32_t)x : (uint32_t)x);
 	}
-	r->count = (uint16_t)MIN((size_t)r->n, r->count + k);
+	/* Python: sh = max(0, bit_length(max |v|) - 15); mantissa = v >> sh (floor). */
+	const uint32_t bl = bit_length32(peak);
+	const uint32_t sh = (bl > VMON_ENV_RING_BITS) ? bl - VMON_ENV_RING_BITS : 0U;
+	int16_t *m = &r->mant[(size_t)r->head * r->block];
+
+	for (size_t i = 0; i < r->block; i++) {
+		m[i] = (int16_t)(v[i * stride] >> sh);
+	}
+	r->shift[r->head] = (uint8_t)sh;
+	if (++r->head == r->n / r->block) {
+		r->head = 0U;
+	}
+	r->count = (uint16_t)MIN((uint32_t)r->n, (uint32_t)r->count + r->block);
 }
 
 bool vmon_env_ring_full(const struct vmon_env_ring *r)
 {
 	return r->count == r->n;
+}
+
+int32_t vmon_env_ring_value(const struct vmon_env_ring *r, size_t i)
+{
+	/* Once full, the oldest block is the one written next. */
+	const size_t first = (r->count == r->n) ? (size_t)r->head * r->block : 0U;
+	size_t k = first + i;
+
+	if (k >= r->n) {
+		k -= r->n;
+	}
+	/* |mantissa| < 2^15 and shift <= 17 with mantissa << shift within int32. */
+	return (int32_t)((uint32_t)(int32_t)r->mant[k] << r->shift[k / r->block]);
 }
 
 static inline uint32_t bit_length64(uint64_t v)
@@ -457,45 +534,53 @@ int vmon_env_spectrum(const struct vmon_env_ring *r, int32_t *mag)
 	q31_t *in;
 	q31_t *out;
 
-	if (r == NULL || mag == NULL || r->n != VMON_ENV_LEN || !vmon_env_ring_full(r) ||
+	if (r == NULL || mag == NULL || !vmon_env_ring_full(r) || r->n > VMON_ENV_LEN ||
+	    (VMON_ENV_LEN % r->n) != 0U || (r->n & (r->n - 1U)) != 0U ||
 	    vmon_features_rfft_scratch(&in, &out) != 0) {
 		return -EINVAL;
 	}
-	/* The ring's samples oldest first: head is the oldest once full, so the ring reads
-	 * as two runs, buf[head..] then buf[..head).
-	 */
-	const int32_t *runs[2] = {&r->buf[r->head], r->buf};
-	const uint32_t lens[2] = {VMON_ENV_LEN - r->head, r->head};
+	const uint32_t n = r->n;
+	/* The n-point Hann window is every (VMON_ENV_LEN / n)-th value of the features'. */
+	const uint32_t step = VMON_ENV_LEN / n;
 	int64_t sum = 0;
 	int32_t lo = INT32_MAX;
 	int32_t hi = INT32_MIN;
 
-	for (int s = 0; s < 2; s++) {
-		for (uint32_t i = 0; i < lens[s]; i++) {
-			const int32_t v = runs[s][i];
+	const uint32_t n_blocks = n / r->block;
+	uint32_t k = 0;
 
+	/* Oldest block first (the one written next); each block's mantissas << its shift,
+	 * reconstructed once: the window pass below reads them back.
+	 */
+	for (uint32_t j = 0; j < n_blocks; j++) {
+		const uint32_t b = (r->head + j < n_blocks) ? r->head + j : r->head + j - n_blocks;
+		const int16_t *m = &r->mant[b * r->block];
+		const uint32_t sh = r->shift[b];
+
+		for (uint32_t i = 0; i < r->block; i++, k++) {
+			const int32_t v = (int32_t)((uint32_t)(int32_t)m[i] << sh);
+
+			in[k] = v;
 			sum += v;
 			lo = MIN(lo, v);
 			hi = MAX(hi, v);
 		}
 	}
-	const uint32_t log2n = 31U - (uint32_t)__builtin_clz(VMON_ENV_LEN);
-	const int64_t mean = (sum + VMON_ENV_LEN / 2) >> log2n;
+	const uint32_t log2n = 31U - (uint32_t)__builtin_clz(n);
+	const int64_t mean = (sum + n / 2U) >> log2n;
 	/* max |x - mean| from the extremes. */
 	const uint64_t peak = (uint64_t)MAX((int64_t)hi - mean, mean - (int64_t)lo);
 	const uint32_t bl = bit_length64(peak);
 	const uint32_t up = (peak != 0U && bl < 30U) ? 30U - bl : 0U;
 	const uint32_t down = (bl > 30U) ? bl - 30U : 0U;
-	uint32_t k = 0;
 
-	for (int s = 0; s < 2; s++) {
-		for (uint32_t i = 0; i < lens[s]; i++, k++) {
-			int64_t q = runs[s][i] - mean;
+	for (uint32_t k = 0; k < n; k++) {
+		int64_t q = (int64_t)in[k] - mean;
 
-			q = up ? q * ((int64_t)1 << up) : q >> down;
-			in[k] = (q31_t)((q * vmon_feat_window_q15[k]) >> 15);
-		}
+		q = up ? q * ((int64_t)1 << up) : q >> down;
+		in[k] = (q31_t)((q * vmon_feat_window_q15[k * step]) >> 15);
 	}
+	memset(&in[n], 0, (VMON_ENV_LEN - n) * sizeof(in[0]));
 	return vmon_features_rfft(in, out, mag);
 }
 

@@ -14,7 +14,9 @@ MSSP 25, 2011). The pipeline reuses the window's FFT, which the features compute
    window's first ``L / 2`` outputs to the previous window's last ``L / 2`` gives the
    band-passed analytic signal without gaps; ``arm_cmplx_mag_q31`` of it is the envelope.
 3. **Envelope spectrum.** ``env_len`` envelope samples: integer mean removal, normalization
-   to 30 bits, a Q15 Hann window, ``arm_rfft_q31`` and ``arm_cmplx_mag_q31``.
+   to 30 bits, a Q15 Hann window, ``arm_rfft_q31`` and ``arm_cmplx_mag_q31``. The samples
+   wait in a ring of int16 blocks with one shift each (block floating point: 2 bytes a
+   sample on the device, ~90 dB within a block); a ring shorter than the FFT is zero-padded.
 4. **Lines.** For each fault type, the peak within a slip tolerance of each harmonic of its
    defect frequency over the median of the spectrum around it, as a Q8 log2 ratio; lines of
    two types that fall within each other's tolerance are ambiguous and not counted.
@@ -127,9 +129,12 @@ class TypingConfig:
     decim: int = 128
     band: int = 64
     env_len: int = 1024
-    speed_decim: int = 64
-    speed_band: int = 32
+    speed_decim: int = 32
+    speed_band: int = 16
     speed_len: int = 1024
+    #: Speed samples kept, zero-padded to speed_len: 1.4 s of the 0 .. fs * 16 / window band
+    #: (0 .. 187 Hz at 12 kHz), ~0.7 Hz resolution refined by the harmonic sum, in 1 KB.
+    speed_ring: int = 512
     harmonics: int = 3
 
     def __post_init__(self) -> None:
@@ -142,6 +147,14 @@ class TypingConfig:
         for name in ("env_len", "speed_len"):
             if getattr(self, name) not in (256, 512, 1024, 2048):
                 raise VmonError(f"typing {name} must be an arm_rfft_q31 length (256 .. 2048)")
+        block = self.speed_decim // 2
+        if not block <= self.speed_ring <= self.speed_len or self.speed_ring % block:
+            raise VmonError(
+                f"typing speed_ring {self.speed_ring} must be whole blocks of {block} samples "
+                f"and at most speed_len {self.speed_len}"
+            )
+        if self.speed_len % self.speed_ring:
+            raise VmonError("typing speed_ring must divide speed_len (its window is subsampled)")
 
     @classmethod
     def for_features(cls, cfg: FeatureConfig) -> TypingConfig:
@@ -315,28 +328,47 @@ class Demodulator:
         return done if was_primed else None
 
 
-class Ring:
-    """The last ``n`` samples (int32), filled in order; full after ``n`` pushes."""
+#: Bits of a ring sample: int16 mantissas, one shift per block.
+RING_BITS = 15
 
-    def __init__(self, n: int) -> None:
-        self.buf = np.zeros(n, dtype=np.int64)
+
+class Ring:
+    """The last ``n`` samples, pushed in blocks of ``block``, each block stored as int16
+    mantissas with one right shift (block floating point): the device keeps 2 bytes a
+    sample. ``values`` gives them back, oldest first, as ``mantissa << shift``."""
+
+    def __init__(self, n: int, block: int) -> None:
+        if block <= 0 or n % block:
+            raise VmonError(f"a ring of {n} samples must hold whole blocks of {block}")
+        self.block = block
+        self.mant = np.zeros(n, dtype=np.int64)
+        self.shift = np.zeros(n // block, dtype=np.int64)
         self.count = 0
 
     def reset(self) -> None:
         self.count = 0
 
     def push(self, values: Int64Array) -> None:
-        n, k = len(self.buf), len(values)
-        self.buf = np.concatenate([self.buf[k:], values]) if k < n else values[-n:].copy()
-        self.count = min(self.count + k, n)
+        if len(values) != self.block:
+            raise VmonError(f"ring blocks have {self.block} samples, not {len(values)}")
+        peak = int(np.abs(values).max())
+        sh = max(0, peak.bit_length() - RING_BITS)
+        self.mant = np.concatenate([self.mant[self.block :], values >> sh])
+        self.shift = np.concatenate([self.shift[1:], [sh]])
+        self.count = min(self.count + self.block, len(self.mant))
+
+    @property
+    def values(self) -> Int64Array:
+        return self.mant << np.repeat(self.shift, self.block)
 
     @property
     def full(self) -> bool:
-        return self.count == len(self.buf)
+        return self.count == len(self.mant)
 
 
 class Spectrum:
-    """Magnitude spectrum of a block of int32 samples, in integers (CMSIS-DSP q31)."""
+    """Magnitude spectrum of a block of int32 samples, in integers (CMSIS-DSP q31); fewer
+    samples than ``n`` (a divisor of it) are windowed over their length and zero-padded."""
 
     def __init__(self, tc: TypingConfig, n: int) -> None:
         import cmsisdsp as dsp
@@ -348,16 +380,21 @@ class Spectrum:
         if status != 0:
             raise VmonError(f"arm_rfft_init_q31({n}) failed with status {status}")
         self._win = tc.window_q15(n)
-        self._log2n = n.bit_length() - 1
 
     def __call__(self, x: Int64Array) -> Int64Array:
-        mean = (int(x.sum()) + self.n // 2) >> self._log2n
+        m = len(x)
+        if m == 0 or self.n % m or m & (m - 1):
+            raise VmonError(f"{m} samples cannot be zero-padded to a {self.n}-point spectrum")
+        mean = (int(x.sum()) + m // 2) >> (m.bit_length() - 1)
         d = x - mean
         peak = int(np.abs(d).max())
         # Normalize to 30 bits: the ratios read from the spectrum are scale-free.
         shift = max(0, 30 - peak.bit_length()) if peak else 0
         q = (d << shift) if shift else d >> max(0, peak.bit_length() - 30)
-        q31 = ((q * self._win) >> 15).astype(np.int32)
+        # The m-point Hann window is every (n / m)-th value of the n-point one.
+        win = self._win[:: self.n // m]
+        q31 = np.zeros(self.n, dtype=np.int32)
+        q31[:m] = (q * win) >> 15
         spec = self._dsp.arm_rfft_q31(self._rfft, q31)
         mag = self._dsp.arm_cmplx_mag_q31(np.asarray(spec[: self.n], dtype=np.int32))
         return np.asarray(mag, dtype=np.int64)

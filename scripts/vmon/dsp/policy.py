@@ -139,10 +139,10 @@ class Policy:
         self.state = NORMAL
         self._band_edges = np.asarray(cfg.band_edges)
         self._env = env.Demodulator(self.tc.decim, self.tc.band)
-        self._env_ring = env.Ring(self.tc.env_len)
+        self._env_ring = env.Ring(self.tc.env_len, self.tc.decim // 2)
         self._env_spec = env.Spectrum(self.tc, self.tc.env_len)
         self._spd = env.Demodulator(self.tc.speed_decim, self.tc.speed_band)
-        self._spd_ring = env.Ring(self.tc.speed_len)
+        self._spd_ring = env.Ring(self.tc.speed_ring, self.tc.speed_decim // 2)
         self._spd_spec = env.Spectrum(self.tc, self.tc.speed_len)
         self.band_k1 = -1
         self._zsum = np.zeros(cfg.n_bands, dtype=np.int64)
@@ -235,7 +235,7 @@ class Policy:
         tc, nominal = self.tc, self.machine.nominal_mhz
         if not self._spd_ring.full:
             return nominal
-        spec = self._spd_spec(self._spd_ring.buf)
+        spec = self._spd_spec(self._spd_ring.values)
         if nominal:
             dev = nominal * env.SPEED_SEARCH_PERMILLE // 1000
             lo, hi = nominal - dev, nominal + dev
@@ -257,8 +257,9 @@ class Policy:
         if self.band_k1 < 0:
             self.speed_mhz = self._speed()
             self.band_k1 = self._next_band()
-            if self.band_k1 < 0:
-                return
+            # Demodulation starts with the next window: the device computed the speed
+            # spectrum in the buffers that held this window's spectrum.
+            return
         done = self._env.push(spectrum, self.band_k1)
         if done is None:
             return
@@ -266,7 +267,7 @@ class Policy:
         if not self._env_ring.full:
             return
         self.speed_mhz = self._speed()
-        spec = self._env_spec(self._env_ring.buf)
+        spec = self._env_spec(self._env_ring.values)
         self.last_envelope_spectrum = spec
         if self.machine.bearing is None or not self.speed_mhz:
             v = env.Verdict(env.UNKNOWN, 0, dict.fromkeys(env.TYPES, 0))
@@ -343,7 +344,8 @@ class Policy:
             # Softmax outputs: int8 with zero point -128 and scale 1/256.
             p = scores.astype(np.int32) + 128
             top = int(np.argmax(p))
-            conf = int(p[top]) * 1000 // 256
+            # Rounded to the nearest permille, as the firmware's classify().
+            conf = (int(p[top]) * 1000 + 128) // 256
         if self._comm is not None and clean:
             self._learn(features, top)
         base = self.baseline

@@ -49,13 +49,13 @@ def _windows(x_g: npt.NDArray[np.float64]) -> npt.NDArray[np.int32]:
 def _envelope(spectra: npt.NDArray[np.int32], k1: int) -> npt.NDArray[np.int64]:
     import cmsisdsp as dsp
 
-    demod, ring = env.Demodulator(TC.decim, TC.band), env.Ring(TC.env_len)
+    demod, ring = env.Demodulator(TC.decim, TC.band), env.Ring(TC.env_len, TC.decim // 2)
     for s in spectra:
         done = demod.push(s, k1)
         if done is not None:
             ring.push(np.asarray(dsp.arm_cmplx_mag_q31(done.astype(np.int32)), dtype=np.int64))
         if ring.full:
-            return ring.buf
+            return ring.values
     raise AssertionError("not enough windows to fill the envelope")
 
 
@@ -143,7 +143,39 @@ def test_typing_config_checks() -> None:
         env.TypingConfig(fs_hz=12_000, window=1024, decim=100)
     with pytest.raises(VmonError, match="arm_rfft_q31 length"):
         env.TypingConfig(fs_hz=12_000, window=1024, env_len=1000)
-    assert TC.env_fs_mhz == 1_500_000 and TC.speed_fs_mhz == 750_000
+    with pytest.raises(VmonError, match="whole blocks"):
+        env.TypingConfig(fs_hz=12_000, window=1024, speed_ring=500)
+    with pytest.raises(VmonError, match="at most speed_len"):
+        env.TypingConfig(fs_hz=12_000, window=1024, speed_ring=2048)
+    assert TC.env_fs_mhz == 1_500_000 and TC.speed_fs_mhz == 375_000
+
+
+def test_ring_keeps_int16_blocks_and_gives_them_back_oldest_first() -> None:
+    r = env.Ring(8, 4)
+    r.push(np.array([1, -2, 3, 32767], dtype=np.int64))
+    assert not r.full
+    big = np.array([1 << 20, -(1 << 20), 5, -(1 << 31)], dtype=np.int64)
+    r.push(big)
+    assert r.full
+    # The second block needs 17 bits of shift for -2^31; its small values floor away.
+    assert r.shift.tolist() == [0, 17]
+    assert r.values.tolist() == [1, -2, 3, 32767, 1 << 20, -(1 << 20), 0, -(1 << 31)]
+    r.push(np.array([7, 7, 7, 7], dtype=np.int64))
+    assert r.values.tolist()[:4] == [1 << 20, -(1 << 20), 0, -(1 << 31)]
+    with pytest.raises(VmonError, match="blocks have 4"):
+        r.push(np.array([1, 2], dtype=np.int64))
+    with pytest.raises(VmonError, match="whole blocks"):
+        env.Ring(10, 4)
+
+
+def test_a_short_ring_is_windowed_over_its_length_and_zero_padded() -> None:
+    t = np.arange(512)
+    x = np.round(1e6 * np.sin(2 * np.pi * 40 * t / 512)).astype(np.int64)
+    spec = env.Spectrum(TC, 1024)(x)
+    # 40 cycles in 512 samples: bin 80 of the 1024-point spectrum.
+    assert int(np.argmax(spec)) == 80
+    with pytest.raises(VmonError, match="zero-padded"):
+        env.Spectrum(TC, 1024)(x[:500])
 
 
 def test_line_search_ranges_fit_the_firmware_background_buffer() -> None:

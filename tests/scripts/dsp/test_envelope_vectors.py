@@ -35,6 +35,8 @@ def test_c_constants_are_the_python_ones() -> None:
         "VMON_ENV_BAND": tc.band,
         "VMON_ENV_SPEED_DECIM": tc.speed_decim,
         "VMON_ENV_SPEED_BAND": tc.speed_band,
+        "VMON_ENV_SPEED_RING": tc.speed_ring,
+        "VMON_ENV_RING_BITS": env.RING_BITS,
         "VMON_ENV_HARMONICS": tc.harmonics,
         "VMON_ENV_PRE_SHIFT": env.PRE_SHIFT,
         "VMON_ENV_LINE_FLOOR_Q8": env.LINE_FLOOR_Q8,

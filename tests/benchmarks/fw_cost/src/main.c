@@ -5,8 +5,8 @@
  *
  *   features   vmon_features_compute()               vs  arm_rfft_q31 + arm_cmplx_mag_q31
  *   inference  vmon_model_quantize() + _run()        vs  the op kernels' Eval (TFLM profiler)
- *   typing     per window: both demodulators + ring pushes  vs  inverse arm_cfft_q31 (128 and
- *              64) + arm_cmplx_mag_q31; per period (a full envelope ring, every
+ *   typing     per window: both demodulators + ring pushes  vs  inverse arm_cfft_q31
+ *              (VMON_ENV_DECIM and VMON_ENV_SPEED_DECIM) + arm_cmplx_mag_q31; per period (a full envelope ring, every
  *              VMON_ENV_LEN / (VMON_ENV_DECIM / 2) windows): both spectra, the defect lines,
  *              the verdict and the speed estimate  vs  2 x (arm_rfft_q31 + arm_cmplx_mag_q31)
  *
@@ -45,13 +45,19 @@ static arm_rfft_instance_q31 rfft;
 #define TYPING_K1 150 /* a demodulation band around 1.8 kHz */
 static struct vmon_env_demod demod;
 static struct vmon_env_demod sdemod;
-static int32_t env_buf[VMON_ENV_LEN];
-static int32_t speed_buf[VMON_ENV_SPEED_LEN];
+static int32_t tail[VMON_ENV_DECIM];
+static int32_t speed_tail[VMON_ENV_SPEED_DECIM / 2];
+static int16_t env_mant[VMON_ENV_LEN];
+static uint8_t env_shift[VMON_ENV_LEN / (VMON_ENV_DECIM / 2)];
+static int16_t speed_mant[VMON_ENV_SPEED_RING];
+static uint8_t speed_shift[VMON_ENV_SPEED_RING / (VMON_ENV_SPEED_DECIM / 2)];
 static struct vmon_env_ring ring;
 static struct vmon_env_ring sring;
 static int32_t env_mag[VMON_ENV_DECIM / 2];
 static int32_t spec[VMON_ENV_LEN / 2];
 static q31_t cbuf[2 * VMON_ENV_DECIM];
+
+BUILD_ASSERT(VMON_ENV_DECIM == 128 && VMON_ENV_SPEED_DECIM == 32, "the kernels timed alone");
 
 /* The 6205-2RS at 1797 rpm: the CWRU rig's bearing and speed. */
 static const struct vmon_env_bearing bearing = {9, 7940, 39040, 0};
@@ -86,10 +92,14 @@ int main(void)
 	uint64_t feat = 0, infer = 0, k_fft = 0, k_nn = 0, typ = 0, k_typ = 0;
 	int err = vmon_features_init();
 
-	err = err ?: vmon_env_demod_init(&demod, VMON_ENV_DECIM, VMON_ENV_BAND);
-	err = err ?: vmon_env_demod_init(&sdemod, VMON_ENV_SPEED_DECIM, VMON_ENV_SPEED_BAND);
-	vmon_env_ring_init(&ring, env_buf, VMON_ENV_LEN);
-	vmon_env_ring_init(&sring, speed_buf, VMON_ENV_SPEED_LEN);
+	err = err ?: vmon_env_demod_init(&demod, VMON_ENV_DECIM, VMON_ENV_BAND, tail,
+					 ARRAY_SIZE(tail));
+	err = err ?: vmon_env_demod_init(&sdemod, VMON_ENV_SPEED_DECIM, VMON_ENV_SPEED_BAND,
+					 speed_tail, ARRAY_SIZE(speed_tail));
+	err = err ?: vmon_env_ring_init(&ring, env_mant, env_shift, VMON_ENV_LEN,
+					VMON_ENV_DECIM / 2);
+	err = err ?: vmon_env_ring_init(&sring, speed_mant, speed_shift, VMON_ENV_SPEED_RING,
+					VMON_ENV_SPEED_DECIM / 2);
 
 	err = err ?: vmon_model_init();
 	err = err ?: (arm_rfft_init_q31(&rfft, N, 0U, 1U) == ARM_MATH_SUCCESS ? 0 : -EINVAL);
@@ -141,10 +151,10 @@ int main(void)
 
 		if (vmon_env_demod_push(&demod, s, TYPING_K1, &done) == 0) {
 			arm_cmplx_mag_q31(done, env_mag, VMON_ENV_DECIM / 2);
-			vmon_env_ring_push(&ring, env_mag, VMON_ENV_DECIM / 2, 1);
+			vmon_env_ring_push(&ring, env_mag, 1);
 		}
 		if (vmon_env_demod_push(&sdemod, s, 0, &done) == 0) {
-			vmon_env_ring_push(&sring, done, VMON_ENV_SPEED_DECIM / 2, 2);
+			vmon_env_ring_push(&sring, done, 2);
 		}
 		uint32_t t6 = k_cycle_get_32();
 
@@ -154,7 +164,7 @@ int main(void)
 
 		arm_cfft_q31(&arm_cfft_sR_q31_len128, cbuf, 1U, 1U);
 		arm_cmplx_mag_q31(cbuf, env_mag, VMON_ENV_DECIM / 2);
-		arm_cfft_q31(&arm_cfft_sR_q31_len64, cbuf, 1U, 1U);
+		arm_cfft_q31(&arm_cfft_sR_q31_len32, cbuf, 1U, 1U);
 		uint32_t t8 = k_cycle_get_32();
 
 		typ += t6 - t5;
@@ -167,10 +177,10 @@ int main(void)
 		err = vmon_features_compute(vmon_golden_raw[i % VMON_GOLDEN_N], N, f, ARRAY_SIZE(f));
 		if (vmon_env_demod_push(&demod, vmon_features_spectrum(), TYPING_K1, &done) == 0) {
 			arm_cmplx_mag_q31(done, env_mag, VMON_ENV_DECIM / 2);
-			vmon_env_ring_push(&ring, env_mag, VMON_ENV_DECIM / 2, 1);
+			vmon_env_ring_push(&ring, env_mag, 1);
 		}
 		if (vmon_env_demod_push(&sdemod, vmon_features_spectrum(), 0, &done) == 0) {
-			vmon_env_ring_push(&sring, done, VMON_ENV_SPEED_DECIM / 2, 2);
+			vmon_env_ring_push(&sring, done, 2);
 		}
 	}
 	struct vmon_env_verdict v;

@@ -45,13 +45,15 @@ def text() -> str:
     rig = rigs.RIGS[RIG]
     rec = rigs.generate(rig, LABEL, RPM, 2.0, [SEED])
     counts = feat.g_to_counts(feat.resample_to(rec.signal, rec.fs_hz, cfg.fs_hz), cfg)
-    n_windows = 1 + tc.speed_len // (tc.speed_decim // 2)  # one primes the overlap
+    # Enough to fill both rings; one more primes the overlap.
+    n_windows = 1 + max(tc.speed_ring // (tc.speed_decim // 2), tc.env_len // (tc.decim // 2))
     counts = counts[: (n_windows + 1) * cfg.hop]
     windows, _ = feat.frame(counts, cfg)
     _, spectra = feat.FeatureExtractor(cfg).compute_with_spectra(windows)
 
-    demod, ring = env.Demodulator(tc.decim, tc.band), env.Ring(tc.env_len)
-    sdemod, sring = env.Demodulator(tc.speed_decim, tc.speed_band), env.Ring(tc.speed_len)
+    demod, ring = env.Demodulator(tc.decim, tc.band), env.Ring(tc.env_len, tc.decim // 2)
+    sdemod = env.Demodulator(tc.speed_decim, tc.speed_band)
+    sring = env.Ring(tc.speed_ring, tc.speed_decim // 2)
     first_done = None
     for s in spectra:
         if not ring.full:
@@ -60,11 +62,11 @@ def text() -> str:
                 first_done = done if first_done is None else first_done
                 ring.push(np.asarray(dsp.arm_cmplx_mag_q31(done.astype(np.int32)), np.int64))
         low = sdemod.push(s, 0)
-        if low is not None:
+        if low is not None and not sring.full:
             sring.push(low[0::2])
     assert ring.full and sring.full and first_done is not None
-    env_spec = env.Spectrum(tc, tc.env_len)(ring.buf)
-    speed_spec = env.Spectrum(tc, tc.speed_len)(sring.buf)
+    env_spec = env.Spectrum(tc, tc.env_len)(ring.values)
+    speed_spec = env.Spectrum(tc, tc.speed_len)(sring.values)
     nominal = round(RPM * 1000 / 60)
     dev = nominal * env.SPEED_SEARCH_PERMILLE // 1000
     lo, hi = tc.speed_bin_q8(nominal - dev), tc.speed_bin_q8(nominal + dev)
@@ -124,9 +126,15 @@ static const int32_t ev_first_done[{len(first_done)}] = {{
 {c_list(first_done)}
 }};
 
-/* The envelope ring when full, oldest first, and its spectrum. */
+/* The envelope ring when full, oldest first (mantissa << shift), and its spectrum. */
 static const int32_t ev_envelope[{tc.env_len}] = {{
-{c_list(ring.buf)}
+{c_list(ring.values)}
+}};
+
+/* The speed ring when full, oldest first; its spectrum is zero-padded to speed_len. */
+#define EV_SPEED_RING {tc.speed_ring}
+static const int32_t ev_speed_ring[EV_SPEED_RING] = {{
+{c_list(sring.values)}
 }};
 
 static const int32_t ev_envelope_spectrum[{tc.env_len // 2}] = {{

@@ -19,13 +19,19 @@
 
 BUILD_ASSERT(EV_N_SAMPLES >= (EV_N_WINDOWS + 1) * VMON_FEAT_HOP, "golden windows fit");
 
-static int32_t env_buf[VMON_ENV_LEN];
-static int32_t speed_buf[VMON_ENV_SPEED_LEN];
+static int16_t env_mant[VMON_ENV_LEN];
+static uint8_t env_shift[VMON_ENV_LEN / (VMON_ENV_DECIM / 2)];
+static int16_t speed_mant[VMON_ENV_SPEED_RING];
+static uint8_t speed_shift[VMON_ENV_SPEED_RING / (VMON_ENV_SPEED_DECIM / 2)];
+static int32_t tail[VMON_ENV_DECIM];
+static int32_t speed_tail[VMON_ENV_SPEED_DECIM / 2]; /* real parts only */
 static int32_t mags[VMON_ENV_DECIM / 2];
 static int32_t spec[VMON_ENV_LEN / 2];
 static int32_t features[VMON_FEATURES_MAX];
 static struct vmon_env_demod demod;
 static struct vmon_env_demod sdemod;
+
+BUILD_ASSERT(EV_SPEED_RING == VMON_ENV_SPEED_RING, "vectors of another speed ring");
 
 static const struct vmon_env_bearing golden_bearing = {
 	.n_balls = EV_N_BALLS,
@@ -71,10 +77,25 @@ ZTEST(vmon_envelope, test_stream_spectra_and_speed)
 	const int32_t *done;
 	bool first = true;
 
-	zassert_equal(vmon_env_demod_init(&demod, VMON_ENV_DECIM, VMON_ENV_BAND), 0);
-	zassert_equal(vmon_env_demod_init(&sdemod, VMON_ENV_SPEED_DECIM, VMON_ENV_SPEED_BAND), 0);
-	vmon_env_ring_init(&ring, env_buf, VMON_ENV_LEN);
-	vmon_env_ring_init(&sring, speed_buf, VMON_ENV_SPEED_LEN);
+	zassert_equal(vmon_env_demod_init(&demod, VMON_ENV_DECIM, VMON_ENV_BAND, tail,
+					  ARRAY_SIZE(tail)),
+		      0);
+	zassert_equal(vmon_env_demod_init(&sdemod, VMON_ENV_SPEED_DECIM, VMON_ENV_SPEED_BAND,
+					  speed_tail, ARRAY_SIZE(speed_tail)),
+		      0);
+	/* A tail of neither size, or a ring of partial blocks: refused. */
+	zassert_equal(vmon_env_demod_init(&sdemod, VMON_ENV_SPEED_DECIM, VMON_ENV_SPEED_BAND,
+					  speed_tail, 3),
+		      -EINVAL);
+	zassert_equal(vmon_env_ring_init(&ring, env_mant, env_shift, VMON_ENV_LEN - 1,
+					 VMON_ENV_DECIM / 2),
+		      -EINVAL);
+	zassert_equal(vmon_env_ring_init(&ring, env_mant, env_shift, VMON_ENV_LEN,
+					 VMON_ENV_DECIM / 2),
+		      0);
+	zassert_equal(vmon_env_ring_init(&sring, speed_mant, speed_shift, VMON_ENV_SPEED_RING,
+					 VMON_ENV_SPEED_DECIM / 2),
+		      0);
 
 	for (int w = 0; w < EV_N_WINDOWS; w++) {
 		zassert_equal(vmon_features_compute(&ev_samples[w * VMON_FEAT_HOP], VMON_FEAT_WINDOW,
@@ -93,18 +114,21 @@ ZTEST(vmon_envelope, test_stream_spectra_and_speed)
 					first = false;
 				}
 				arm_cmplx_mag_q31(done, mags, VMON_ENV_DECIM / 2);
-				vmon_env_ring_push(&ring, mags, VMON_ENV_DECIM / 2, 1);
+				vmon_env_ring_push(&ring, mags, 1);
 			}
 		}
 		int err = vmon_env_demod_push(&sdemod, s, 0, &done);
 
-		if (err == 0) {
-			vmon_env_ring_push(&sring, done, VMON_ENV_SPEED_DECIM / 2, 2);
+		if (err == 0 && !vmon_env_ring_full(&sring)) {
+			vmon_env_ring_push(&sring, done, 2);
 		}
 	}
 	zassert_true(vmon_env_ring_full(&ring) && vmon_env_ring_full(&sring));
 	for (uint32_t i = 0; i < VMON_ENV_LEN; i++) {
-		zassert_equal(env_buf[(ring.head + i) % VMON_ENV_LEN], ev_envelope[i], "env %u", i);
+		zassert_equal(vmon_env_ring_value(&ring, i), ev_envelope[i], "env %u", i);
+	}
+	for (uint32_t i = 0; i < VMON_ENV_SPEED_RING; i++) {
+		zassert_equal(vmon_env_ring_value(&sring, i), ev_speed_ring[i], "speed %u", i);
 	}
 
 	zassert_equal(vmon_env_spectrum(&ring, spec), 0);
