@@ -57,6 +57,7 @@ class Clip:
     name: str
     label: str
     counts: npt.NDArray[np.int16]
+    rpm: float = float("nan")  # the recording's shaft speed, when the dataset gives it
 
 
 @dataclass
@@ -128,14 +129,20 @@ class AppRun:
                     )
         return problems
 
-    def compare_decisions(self, md: ModelDir, commission: tuple[int, int]) -> list[str]:
+    def compare_decisions(
+        self,
+        md: ModelDir,
+        commission: tuple[int, int],
+        machine: policy.Machine | None = None,
+    ) -> list[str]:
         """Differences between the device's decisions and :mod:`vmon.dsp.policy`'s, one
         line each (empty: identical): state, vote, novelty and its threshold, whether it is
-        commissioned and the fault type, window by window. ``commission``: (clip index,
-        windows), the ``vmon baseline learn`` typed before that clip. The device has no
-        bearing settings yet: the policy runs without one."""
+        commissioned, the fault type with its source and confidence, the shaft rate the
+        typing uses and its band, window by window. ``commission``: (clip index, windows),
+        the ``vmon baseline learn`` typed before that clip; ``machine``: the profile set on
+        the device before the first clip (default: none)."""
         cfg = md.feature_config
-        pol = policy.Policy(cfg, policy.Machine(), list(md.labels))
+        pol = policy.Policy(cfg, machine or policy.Machine(), list(md.labels))
         fx = feat.FeatureExtractor(cfg)
         problems: list[str] = []
         for i, (clip, exp, got) in enumerate(
@@ -161,6 +168,10 @@ class AppRun:
                     "thr_q8": base.threshold_q8 if base is not None else 0,
                     "comm": int(out.commissioned),
                     "fault": out.fault,
+                    "src": out.source,
+                    "fconf": out.confidence_permille,
+                    "spd_mhz": out.speed_mhz,
+                    "band": out.band_k1,
                 }
                 diff = {key: (w.get(key), v) for key, v in want.items() if w.get(key) != v}
                 if diff:
@@ -296,7 +307,7 @@ def recording_counts(md: ModelDir, data: str | Path | None, recording_id: str) -
     if recording_id not in recs:
         raise VmonError(f"recording {recording_id} is not in {path.name}")
     rec = recs[recording_id]
-    return Clip(recording_id, rec.label, _counts(md, rec))
+    return Clip(recording_id, rec.label, _counts(md, rec), rec.rpm)
 
 
 def held_out_clips(
@@ -329,5 +340,5 @@ def held_out_clips(
         seg = counts[lo:hi]
         if max_blocks is not None:
             seg = seg[: max_blocks * block_len]
-        clips.append(Clip(rec_id, r.label, np.ascontiguousarray(seg)))
+        clips.append(Clip(rec_id, r.label, np.ascontiguousarray(seg), r.rpm))
     return clips

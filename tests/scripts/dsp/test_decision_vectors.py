@@ -50,6 +50,16 @@ def test_c_constants_are_the_python_ones() -> None:
         "VMON_DECISION_MIN_THRESHOLD_Q8": pol.MIN_THRESHOLD_Q8,
         "VMON_DECISION_ALARM_FACTOR": pol.ALARM_FACTOR,
         "VMON_DECISION_CLASSIFIER_AGREE_PERMILLE": pol.CLASSIFIER_AGREE_PERMILLE,
+        "VMON_DECISION_CLASSIFIER_CONFIDENCE_PERMILLE": pol.CLASSIFIER_CONFIDENCE_PERMILLE,
         "VMON_DECISION_COMMISSION_MIN": _commission_min(),
     }
     assert {k: int(defines[k]) for k in want} == want
+    typing = dict(
+        re.findall(r"#define (VMON_TYPING_\w+)\s+(\w+)", (HEADER.parent / "typing.h").read_text())
+    )
+    assert {k: int(v) for k, v in typing.items()} == {
+        "VMON_TYPING_BANDS_TRIED": pol.BANDS_TRIED,
+        "VMON_TYPING_VERDICTS_KEPT": pol.VERDICTS_KEPT,
+        "VMON_TYPING_VERDICTS_AGREE": pol.VERDICTS_AGREE,
+        "VMON_TYPING_N_TYPES": len(pol.env.TYPES),
+    }

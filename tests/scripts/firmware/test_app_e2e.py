@@ -17,6 +17,8 @@ import numpy as np
 import pytest
 from test_replay import firmware_or_skip
 
+from vmon.bearing import PRESETS
+from vmon.dsp import envelope as env
 from vmon.dsp import policy
 from vmon.errors import VmonError
 from vmon.firmware import build as firmware
@@ -27,7 +29,8 @@ from vmon.paths import REPO_ROOT, resolve_data_dir
 
 MODEL = REPO_ROOT / "models" / "bearing-fault-12k"
 BOARD = "qemu_cortex_m3"
-BLOCKS_PER_CLIP = 16  # 15 windows of each held-out recording
+# 47 windows of each held-out recording: long enough for the typing's periods to vote.
+BLOCKS_PER_CLIP = 48
 LEARN_BLOCKS = 64  # 63 windows of normal data
 LEARN_WINDOWS = 60
 
@@ -74,15 +77,27 @@ def test_held_out_recordings_end_to_end() -> None:
     # Commissioning: learn on normal data of the same machine that the held-out segment of
     # that recording does not contain (its training part), then replay the held-out part.
     normal = next(c for c in device.held_out_clips(md, None) if c.label == "normal")
-    whole = device.recording_counts(md, None, normal.name).counts
+    whole = device.recording_counts(md, None, normal.name)
     start = -(-len(normal.counts) // 512) * 512 + 1024  # past the held-out part and guard
-    learn = device.Clip("normal:learn", "normal", whole[start : start + LEARN_BLOCKS * 512])
+    learn = device.Clip(
+        "normal:learn", "normal", whole.counts[start : start + LEARN_BLOCKS * 512], whole.rpm
+    )
     order = [learn, *faults, normal]
 
-    bdir = firmware.build(BOARD, replay=True).parents[1]
-    run = device.run_app(
-        BOARD, order, md, build_dir=bdir, commands=[(0, f"vmon baseline learn {LEARN_WINDOWS}")]
+    # The machine profile as an installer sets it: the rig's bearing and the speed it runs
+    # at while monitored (the fault recordings' rpm; the commissioning recording ran at
+    # another load), so the physics typing reads defect lines.
+    rpm = round(float(np.nanmedian([c.rpm for c in faults])))
+    machine = policy.Machine(
+        env.DeviceBearing.from_geometry(PRESETS["6205-2RS"]), (rpm * 1000 + 30) // 60
     )
+    commands = [
+        (0, "vmon machine bearing 6205-2RS"),
+        (0, f"vmon machine speed {rpm}"),
+        (0, f"vmon baseline learn {LEARN_WINDOWS}"),
+    ]
+    bdir = firmware.build(BOARD, replay=True).parents[1]
+    run = device.run_app(BOARD, order, md, build_dir=bdir, commands=commands)
 
     # (1) window by window, the device is the tooling.
     problems = run.compare()
@@ -108,7 +123,7 @@ def test_held_out_recordings_end_to_end() -> None:
     # baseline is complete the node says it is uncommissioned.
     baseline = [e for e in run.records["event"] if e["type"] == "baseline"]
     assert baseline and baseline[0]["detail"] == LEARN_WINDOWS, run.records["event"]
-    problems = run.compare_decisions(md, (0, LEARN_WINDOWS))
+    problems = run.compare_decisions(md, (0, LEARN_WINDOWS), machine)
     assert problems == [], "\n".join(problems[:10])
     wins = [w for got in run.windows_by_clip for w in got]
     assert [w["comm"] for w in wins[: LEARN_WINDOWS - 1]] == [0] * (LEARN_WINDOWS - 1)
@@ -124,7 +139,26 @@ def test_held_out_recordings_end_to_end() -> None:
     assert np.mean(novel_fault) >= 0.75, f"{np.mean(novel_fault):.2f} of fault windows novel"
     assert not any(novel_normal), f"{sum(novel_normal)} normal windows novel"
     assert not any(raised_normal), f"{sum(raised_normal)} normal windows raised after hysteresis"
-    assert {w["fault"] for w in wins} <= {"none", "unknown"}
+    # The typing ran and named types (so its equality above is not vacuous); a type is
+    # named only while raised, and only from the physics or a classifier it backs.
+    assert {w["src"] for w in wins if w["fault"] not in ("none", "unknown")} <= {
+        "physics",
+        "classifier",
+    }
+    assert any(w["src"] == "physics" for w in wins), "the physics typing never named a type"
+    named = [
+        (w["fault"], c.label)
+        for c, got in zip(order, run.windows_by_clip, strict=True)
+        for w in got
+        if w["fault"] not in ("none", "unknown")
+    ]
+    wrong = sum(f != label for f, label in named)
+    assert wrong <= 0.10 * len(named), f"{wrong} of {len(named)} named types wrong"
+    assert all(w["fault"] == "none" for w in wins if w["state"] == "normal")
+    # A band is demodulated only at a shaft rate near the nominal one typed in.
+    nominal = machine.nominal_mhz
+    typed = [w for w in wins if w["band"] >= 0]
+    assert typed and all(abs(w["spd_mhz"] - nominal) <= nominal * 0.06 for w in typed)
 
     # (4) nothing lost or corrupt (sequence gaps are the ones between clips), and the model
     # path decided every window (no fallback on good data).

@@ -65,12 +65,15 @@ static void print_window(const struct vmon_window_msg *m)
 		add("@vmon win {\"w\":%u,\"blk\":%u,\"scores\":null,\"label\":null,\"conf\":0,",
 		       m->window, m->last_block_seq);
 	}
-	add("\"vote\":\"%s\",\"state\":\"%s\",\"fault\":\"%s\",\"zone\":\"%s\","
+	add("\"vote\":\"%s\",\"state\":\"%s\",\"fault\":\"%s\",\"src\":\"%s\","
+	       "\"fconf\":%u,\"spd_mhz\":%u,\"band\":%d,\"zone\":\"%s\","
 	       "\"vel_um_s\":%u,\"nov_q8\":%d,\"thr_q8\":%u,\"comm\":%u,\"causes\":%u,"
 	       "\"fb\":%u}\n",
 	       vmon_decision_state_str(d->vote), vmon_decision_state_str(d->state),
-	       vmon_fault_str(d->fault), vmon_zone_str(d->zone), d->velocity_um_s,
-	       d->novelty_q8, d->threshold_q8, d->commissioned ? 1U : 0U, d->causes, d->fallback);
+	       vmon_fault_str(d->fault), vmon_fault_source_str(d->fault_source),
+	       d->fault_confidence_permille, d->speed_mhz, d->band_k1, vmon_zone_str(d->zone),
+	       d->velocity_um_s, d->novelty_q8, d->threshold_q8, d->commissioned ? 1U : 0U,
+	       d->causes, d->fallback);
 	flush();
 }
 
@@ -87,11 +90,13 @@ static void print_status(const struct vmon_status_msg *s)
 {
 	const struct vmon_processing_counters *c = &s->counters;
 
-	add("@vmon status {\"w\":%u,\"state\":\"%s\",\"fault\":\"%s\",\"zone\":\"%s\","
+	add("@vmon status {\"w\":%u,\"state\":\"%s\",\"fault\":\"%s\",\"src\":\"%s\","
+	       "\"fconf\":%u,\"spd_mhz\":%u,\"zone\":\"%s\","
 	       "\"vel_um_s\":%u,\"nov_q8\":%d,\"thr_q8\":%u,\"comm\":%u,\"label\":\"%s\","
 	       "\"conf\":%u,\"model_err\":%d,",
 	       s->window, vmon_decision_state_str(s->last.state), vmon_fault_str(s->last.fault),
-	       vmon_zone_str(s->last.zone), s->last.velocity_um_s, s->last.novelty_q8,
+	       vmon_fault_source_str(s->last.fault_source), s->last.fault_confidence_permille,
+	       s->last.speed_mhz, vmon_zone_str(s->last.zone), s->last.velocity_um_s, s->last.novelty_q8,
 	       s->last.threshold_q8, s->last.commissioned ? 1U : 0U, vmon_label_str(s->last.label),
 	       s->last.confidence_permille, s->model_err);
 	add("\"blocks\":%u,\"windows\":%u,\"restarts\":%u,\"saturated\":%u,\"stuck\":%u,"

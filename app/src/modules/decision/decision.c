@@ -20,6 +20,12 @@
 #include "baseline.h"
 #include "decision.h"
 
+/* typing.c is built with CONFIG_VMON_DECISION_TYPING; every call is behind typing_on(). */
+#include "typing.h"
+#if defined(CONFIG_VMON_DECISION_TYPING)
+#include "machine.h"
+#endif
+
 #if defined(CONFIG_VMON_FEATURES)
 #include <vmon/features.h>
 BUILD_ASSERT(VMON_DECISION_FEATURES_MAX <= VMON_FEATURES_MAX, "no more than the features module");
@@ -108,6 +114,12 @@ static struct {
 	int save_err;
 	int storage_err;
 	uint32_t rejected;
+	bool typing_ready;
+	/* The last window's fault naming, for the status. */
+	enum vmon_fault fault;
+	enum vmon_fault_source fault_source;
+	uint16_t fault_confidence;
+	uint32_t speed_mhz;
 } dec;
 
 /* dec_lock guards dec. It is never held while calling into settings, whose handler
@@ -209,10 +221,9 @@ static void hyst_push(struct hyst_ctx *h, enum vmon_decision_state vote)
 	(void)smf_run_state(SMF_CTX(h));
 }
 
-/* No type is named until the envelope typing is wired into the device (decision.h). */
-static enum vmon_fault hyst_fault(const struct hyst_ctx *h)
+static bool typing_on(void)
 {
-	return h->state == VMON_DECISION_NORMAL ? VMON_FAULT_NONE : VMON_FAULT_UNKNOWN;
+	return IS_ENABLED(CONFIG_VMON_DECISION_TYPING) && dec.typing_ready;
 }
 
 /* ---- commissioning state machine ---- */
@@ -278,6 +289,10 @@ static void bl_learned_entry(void *o)
 {
 	struct bl_ctx *b = o;
 
+	/* A new baseline: the typing's energy rises are measured against it from now on. */
+	if (typing_on()) {
+		typing_reset();
+	}
 	LOG_INF("commissioned: %u windows, novelty threshold %u/256, classifier %s",
 		b->learned.n_windows, b->learned.threshold_q8,
 		b->learned.classifier_validated ? "validated" : "not validated");
@@ -511,6 +526,15 @@ int vmon_decision_init(const struct vmon_decision_config *cfg)
 	vmon_decision_zones_default(&dec.zones);
 	dec.zones_overridden = false;
 	hyst_reset(&dec.hyst);
+	dec.fault = VMON_FAULT_NONE;
+	dec.fault_source = VMON_FAULT_SOURCE_NONE;
+	dec.fault_confidence = 0;
+	dec.speed_mhz = 0;
+	dec.typing_ready = false;
+	if (IS_ENABLED(CONFIG_VMON_DECISION_TYPING)) {
+		/* Without it the node still decides; it names no type from the envelope. */
+		dec.typing_ready = typing_init() == 0;
+	}
 	memset(&dec.bl, 0, sizeof(dec.bl));
 	smf_set_initial(SMF_CTX(&dec.bl), &bl_states[BL_NONE]);
 	dec.load_err = IS_ENABLED(CONFIG_VMON_DECISION_SETTINGS) ? -ENOENT : -ENOSYS;
@@ -570,6 +594,63 @@ static enum vmon_decision_state zone_level(enum vmon_zone z)
 	return z == VMON_ZONE_D ? VMON_DECISION_ALARM
 	       : z == VMON_ZONE_C ? VMON_DECISION_WARNING
 				  : VMON_DECISION_NORMAL;
+}
+
+/* The machine profile the typing reads (vmon.dsp.policy.Machine). */
+static void machine_profile(struct typing_machine *m)
+{
+#if defined(CONFIG_VMON_DECISION_TYPING)
+	struct vmon_machine prof;
+
+	vmon_machine_get(&prof);
+	*m = (struct typing_machine){
+		.has_bearing = prof.has_bearing,
+		.n_balls = prof.bearing.n_balls,
+		.ball_um = prof.bearing.ball_um,
+		.pitch_um = prof.bearing.pitch_um,
+		.angle_cdeg = prof.bearing.angle_cdeg,
+		.nominal_mhz = prof.nominal_mhz,
+	};
+#else
+	ARG_UNUSED(m);
+#endif
+}
+
+/* The fault type of a raised state: physics first, a validated classifier with its
+ * support, else unknown (Policy.update). */
+static void name_fault(struct vmon_decision_output *out, const struct baseline *base)
+{
+	struct typing_view tv = {.type = 0xff};
+
+	out->fault = VMON_FAULT_NONE;
+	out->fault_source = VMON_FAULT_SOURCE_NONE;
+	out->fault_confidence_permille = 0;
+	out->band_k1 = -1;
+	if (typing_on()) {
+		typing_view(&tv);
+		out->speed_mhz = tv.speed_mhz;
+		out->band_k1 = tv.band_k1;
+	}
+	if (out->state == VMON_DECISION_NORMAL) {
+		return;
+	}
+	out->fault = VMON_FAULT_UNKNOWN;
+	if (!typing_on()) {
+		return;
+	}
+	if (tv.have_verdict && tv.type < VMON_TYPING_N_TYPES) {
+		/* Fault classes follow the label order, which is the typing's plus "normal". */
+		out->fault = (enum vmon_fault)(VMON_FAULT_INNER_RACE + tv.type);
+		out->fault_source = VMON_FAULT_SOURCE_PHYSICS;
+		out->fault_confidence_permille = tv.confidence_permille;
+	} else if (base != NULL && base->classifier_validated &&
+		   out->label != VMON_LABEL_NORMAL &&
+		   out->confidence_permille >= VMON_DECISION_CLASSIFIER_CONFIDENCE_PERMILLE &&
+		   typing_leans_to((uint8_t)(out->label - VMON_LABEL_INNER_RACE))) {
+		out->fault = (enum vmon_fault)out->label;
+		out->fault_source = VMON_FAULT_SOURCE_CLASSIFIER;
+		out->fault_confidence_permille = out->confidence_permille;
+	}
 }
 
 /* Top class (lowest index on ties, so normal wins) and its probability in permille. */
@@ -649,6 +730,8 @@ int vmon_decision_update(const struct vmon_decision_input *in, struct vmon_decis
 	if (base != NULL) {
 		out->threshold_q8 = base->threshold_q8;
 	}
+	bool raised = false;
+
 	if (base != NULL && clean) {
 		uint32_t nov = baseline_novelty_q8(base, in->features);
 		enum vmon_decision_state level =
@@ -656,6 +739,7 @@ int vmon_decision_update(const struct vmon_decision_input *in, struct vmon_decis
 			: nov > base->threshold_q8			     ? VMON_DECISION_WARNING
 									     : VMON_DECISION_NORMAL;
 
+		raised = nov > base->threshold_q8;
 		out->novelty_q8 = (int32_t)nov;
 		out->vote = MAX(out->vote, level);
 		out->causes |= level != VMON_DECISION_NORMAL ? VMON_DECISION_CAUSE_NOVELTY : 0;
@@ -664,7 +748,18 @@ int vmon_decision_update(const struct vmon_decision_input *in, struct vmon_decis
 	hyst_push(&dec.hyst, out->vote);
 	out->state = dec.hyst.state;
 	out->changed = dec.hyst.changed;
-	out->fault = hyst_fault(&dec.hyst);
+	if (typing_on() && base != NULL && clean && in->spectrum != NULL) {
+		struct typing_machine m;
+
+		machine_profile(&m);
+		typing_update(in->spectrum, raised, out->state == VMON_DECISION_NORMAL, base,
+			      in->features, &m);
+	}
+	name_fault(out, base);
+	dec.fault = out->fault;
+	dec.fault_source = out->fault_source;
+	dec.fault_confidence = out->fault_confidence_permille;
+	dec.speed_mhz = out->speed_mhz;
 	if (out->changed) {
 		LOG_INF("state %s (fault %s, zone %s, novelty %d/%u, fallback 0x%x)",
 			vmon_decision_state_str(out->state), vmon_fault_str(out->fault),
@@ -686,6 +781,13 @@ int vmon_decision_reset(void)
 {
 	k_mutex_lock(&dec_lock, K_FOREVER);
 	hyst_reset(&dec.hyst);
+	dec.fault = VMON_FAULT_NONE;
+	dec.fault_source = VMON_FAULT_SOURCE_NONE;
+	dec.fault_confidence = 0;
+	dec.speed_mhz = 0;
+	if (typing_on()) {
+		typing_reset_run();
+	}
 	k_mutex_unlock(&dec_lock);
 	return 0;
 }
@@ -702,7 +804,11 @@ int vmon_decision_get_status(struct vmon_decision_status *st)
 	}
 	*st = (struct vmon_decision_status){
 		.state = dec.hyst.state,
-		.fault = hyst_fault(&dec.hyst),
+		.fault = dec.fault,
+		.fault_source = dec.fault_source,
+		.fault_confidence_permille = dec.fault_confidence,
+		.speed_mhz = dec.speed_mhz,
+		.typing = typing_on(),
 		.commissioned = dec.bl.learned_valid,
 		.learning = bl_learning(),
 		.learn_done = bl_learning() ? dec.bl.acc.count : 0,
@@ -913,6 +1019,13 @@ const char *vmon_zone_str(enum vmon_zone z)
 	static const char *const names[] = {"A", "B", "C", "D"};
 
 	return (size_t)z < ARRAY_SIZE(names) ? names[z] : "?";
+}
+
+const char *vmon_fault_source_str(enum vmon_fault_source s)
+{
+	static const char *const names[] = {"", "physics", "classifier"};
+
+	return (size_t)s < ARRAY_SIZE(names) ? names[s] : "?";
 }
 
 const char *vmon_label_str(enum vmon_label l)

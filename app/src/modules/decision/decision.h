@@ -27,9 +27,13 @@
  * windows, 2N > M): a level is entered when at least N of the last M votes are at or above
  * it, and left when at least N of them are below it; otherwise the state holds. Alarm steps
  * down to warning, not to normal, unless N votes are also below warning.
- * Fault type: VMON_FAULT_NONE while the state is normal, else VMON_FAULT_UNKNOWN. The
- * physics typing (include/vmon/envelope.h) is not yet wired into the device; the reference
- * policy without a bearing gives the same.
+ * Fault type: VMON_FAULT_NONE while the state is normal. While raised, the physics typing's
+ * voted verdict when it names a type (CONFIG_VMON_DECISION_TYPING: envelope of a resonance
+ * band at the bearing's defect frequencies, typing.h; source "physics"), else the classifier's
+ * class when it was validated on this machine, is at least
+ * VMON_DECISION_CLASSIFIER_CONFIDENCE_PERMILLE confident and the typing's scores lean the
+ * same way (source "classifier"), else VMON_FAULT_UNKNOWN. Without a bearing in the machine
+ * profile no type is named from the envelope.
  *
  * Baseline, in exact integers: commissioning sums, over its N clean windows, S_i = sum f_i
  * and Q_i = sum f_i^2 per feature and keeps N, S_i and D_i = N Q_i - S_i^2 (N^2 times the
@@ -94,6 +98,8 @@ extern "C" {
 /** The classifier is validated on this machine when it called this share of the
  *  commissioning windows normal. */
 #define VMON_DECISION_CLASSIFIER_AGREE_PERMILLE 980
+/** ... and then names its class only at this confidence (and with the typing's support). */
+#define VMON_DECISION_CLASSIFIER_CONFIDENCE_PERMILLE 900
 /** Fewest windows a commissioning learns from (the threshold needs a second half). */
 #define VMON_DECISION_COMMISSION_MIN       4
 /** Most windows; with |feature| <= VMON_DECISION_FEATURE_ABS_MAX every sum, product and
@@ -125,6 +131,13 @@ enum vmon_fault {
 	VMON_FAULT_BALL = VMON_LABEL_BALL,
 	VMON_FAULT_OUTER_RACE = VMON_LABEL_OUTER_RACE,
 	VMON_FAULT_UNKNOWN, /**< raised by the zone or novelty, no fault class */
+};
+
+/** Where a named fault type comes from. */
+enum vmon_fault_source {
+	VMON_FAULT_SOURCE_NONE,
+	VMON_FAULT_SOURCE_PHYSICS,    /**< the envelope typing's voted verdict */
+	VMON_FAULT_SOURCE_CLASSIFIER, /**< a validated classifier, backed by the typing */
 };
 
 /** ISO 20816 evaluation zones. */
@@ -187,6 +200,9 @@ struct vmon_decision_input {
 	float velocity_mm_s;
 	/** VMON_DECISION_FB_* bits the caller detected (0 when all is well). */
 	uint32_t flags;
+	/** The window's arm_rfft_q31 output (vmon_features_spectrum()) for the typing; NULL:
+	 *  no typing on this window. */
+	const int32_t *spectrum;
 };
 
 struct vmon_decision_output {
@@ -203,11 +219,19 @@ struct vmon_decision_output {
 	bool commissioned;              /**< a baseline learned on this machine is in use */
 	int32_t novelty_q8;             /**< -1 when uncommissioned or the window is not clean */
 	uint32_t threshold_q8;          /**< 0 when uncommissioned */
+	enum vmon_fault_source fault_source;
+	uint16_t fault_confidence_permille; /**< of the named type (0: none or unknown) */
+	uint32_t speed_mhz;             /**< shaft rate the typing uses; 0: none yet */
+	int16_t band_k1;                /**< first bin of the demodulated band; -1: none */
 };
 
 struct vmon_decision_status {
 	enum vmon_decision_state state;
 	enum vmon_fault fault;
+	enum vmon_fault_source fault_source;
+	uint16_t fault_confidence_permille;
+	uint32_t speed_mhz;        /**< shaft rate the typing uses; 0: none yet */
+	bool typing;               /**< the physics typing is built in */
 	bool commissioned;         /**< false: only the zones vote */
 	bool learning;
 	uint32_t learn_done;       /**< windows accumulated so far */
@@ -243,7 +267,8 @@ int vmon_decision_init(const struct vmon_decision_config *cfg);
  */
 int vmon_decision_update(const struct vmon_decision_input *in, struct vmon_decision_output *out);
 
-/** Forget the vote history; the state returns to normal. */
+/** A new run of the machine: forget the vote history (the state returns to normal), the
+ *  typing and the speed estimate; the baseline stays. */
 int vmon_decision_reset(void);
 
 int vmon_decision_get_status(struct vmon_decision_status *st);
@@ -293,6 +318,7 @@ int vmon_decision_baseline_get(int32_t *mean_q8, uint32_t *var, size_t n);
 const char *vmon_decision_state_str(enum vmon_decision_state s);
 const char *vmon_fault_str(enum vmon_fault f);
 const char *vmon_zone_str(enum vmon_zone z);
+const char *vmon_fault_source_str(enum vmon_fault_source s);
 /** The model label of @p l ("normal", "inner_race", ...). */
 const char *vmon_label_str(enum vmon_label l);
 

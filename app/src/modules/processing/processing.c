@@ -407,6 +407,9 @@ static void window_run(void *o)
 		in.features = NULL;
 		in.n_features = 0;
 		input_flags |= VMON_DECISION_FB_INPUT_RANGE;
+	} else {
+		/* The typing reads the window's spectrum in this thread, before the next one. */
+		in.spectrum = vmon_features_spectrum();
 	}
 	if (err == 0 && p.model_flags == 0) {
 		err = vmon_model_quantize(p.features, ARRAY_SIZE(p.features), p.q, sizeof(p.q));

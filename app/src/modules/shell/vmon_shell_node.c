@@ -52,6 +52,16 @@ static int cmd_status(const struct shell *sh, size_t argc, char **argv)
 	}
 	shell_print(sh, "state: %s fault: %s", vmon_decision_state_str(ds.state),
 		    vmon_fault_str(ds.fault));
+	if (ds.typing) {
+		/* Where the type comes from, and the shaft rate the typing reads lines at. */
+		shell_print(sh, "typing: source %s confidence_permille %u speed_mhz %u",
+			    ds.fault_source == VMON_FAULT_SOURCE_NONE
+				    ? "none"
+				    : vmon_fault_source_str(ds.fault_source),
+			    ds.fault_confidence_permille, ds.speed_mhz);
+	} else {
+		shell_print(sh, "typing: not built in (no fault type is named)");
+	}
 	shell_print(sh, "window: %u zone: %s velocity_um_s: %u", st.window,
 		    vmon_zone_str(st.last.zone), st.last.velocity_um_s);
 	shell_print(sh, "label: %s confidence_permille: %u",
