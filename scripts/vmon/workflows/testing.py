@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+import yaml
 from rich.console import Console
 
 from vmon.errors import VmonError
@@ -18,7 +20,8 @@ from vmon.paths import REPO_ROOT
 
 console = Console()
 
-RESULTS = REPO_ROOT / "build" / "test-results"
+#: pytest's JUnit report; VMON_TEST_RESULTS moves it (the harness's own tests run pytest).
+RESULTS = Path(os.environ.get("VMON_TEST_RESULTS", REPO_ROOT / "build" / "test-results"))
 #: Folders twister searches for testcase.yaml / sample.yaml.
 TWISTER_ROOTS = ("app", "tests")
 PYTEST_NO_TESTS = 5
@@ -36,6 +39,19 @@ class Counts:
         )
 
 
+@dataclass
+class FirmwareResult:
+    """What twister ran, one item per ztest case (or per build of a build-only scenario)."""
+
+    counts: Counts = field(default_factory=Counts)
+    #: "board scenario.case: reason" for every item that did not pass.
+    skipped: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+    configurations: int = 0
+    #: Set when the firmware tests could not run at all; the closing line says why.
+    not_run: str | None = None
+
+
 def pytest_counts(junit_xml: Path) -> Counts:
     root = ET.parse(junit_xml).getroot()
     suites = [root] if root.tag == "testsuite" else list(root.iter("testsuite"))
@@ -48,18 +64,72 @@ def pytest_counts(junit_xml: Path) -> Counts:
     return counts
 
 
-def twister_counts(report: Path) -> Counts:
-    """Counts per test configuration (board x scenario); filtered ones did not run."""
-    counts = Counts()
+def twister_counts(report: Path) -> FirmwareResult:
+    """Count twister's JSON report per test case, per board.
+
+    A configuration twister filtered out (platform_allow, tags) did not run and is not
+    counted. A build-only one counts once, as its build. In a configuration that ran, every
+    ztest case counts on its own, so a `ztest_test_skip()` or a failed `zassume` inside a
+    passing suite shows as skipped, and a suite that failed without a failing case (a build
+    error, a crash, a timeout) still counts as a failure.
+    """
+    result = FirmwareResult()
     for suite in json.loads(report.read_text()).get("testsuites", []):
         status = suite.get("status")
-        if status == "passed":
-            counts.passed += 1
-        elif status in ("failed", "error"):
-            counts.failed += 1
-        elif status == "skipped":
-            counts.skipped += 1
-    return counts
+        if status == "filtered":
+            continue
+        result.configurations += 1
+        where = f"{suite.get('platform', '?')} {suite.get('name', '?')}"
+        reason = suite.get("reason", "")
+        if not suite.get("runnable", True) and status in ("passed", "failed", "error"):
+            if status == "passed":
+                result.counts.passed += 1
+            else:
+                result.counts.failed += 1
+                result.failed.append(f"{where} (build): {reason}".rstrip())
+            continue
+        failed_before = result.counts.failed
+        cases = suite.get("testcases") or []
+        for case in cases:
+            name = f"{suite.get('platform', '?')} {case.get('identifier', '?')}"
+            case_status = case.get("status")
+            why = case.get("reason") or reason
+            if case_status == "passed":
+                result.counts.passed += 1
+            elif case_status in ("skipped", "filtered"):
+                result.counts.skipped += 1
+                result.skipped.append(f"{name}: {why or 'skipped'}")
+            else:  # failed, blocked, error, or no status: it did not finish
+                result.counts.failed += 1
+                result.failed.append(f"{name}: {case_status or 'no result'} {why}".rstrip())
+        if status in ("failed", "error") and result.counts.failed == failed_before:
+            result.counts.failed += 1
+            result.failed.append(f"{where}: {status} {reason}".rstrip())
+        elif status == "skipped" and not cases:
+            result.counts.skipped += 1
+            result.skipped.append(f"{where}: {reason or 'skipped'}")
+    return result
+
+
+def twister_scenarios(roots: tuple[str, ...] = TWISTER_ROOTS) -> list[str]:
+    """The scenario names of every testcase.yaml / sample.yaml twister would search."""
+    names: list[str] = []
+    for root in roots:
+        for pattern in ("testcase.yaml", "sample.yaml"):
+            for path in sorted((REPO_ROOT / root).rglob(pattern)):
+                doc = yaml.safe_load(path.read_text()) or {}
+                names += list((doc.get("tests") or {}).keys())
+    return sorted(names)
+
+
+def no_firmware_result(why: str) -> FirmwareResult:
+    """Every firmware scenario counted as skipped, by name."""
+    scenarios = twister_scenarios()
+    return FirmwareResult(
+        counts=Counts(skipped=len(scenarios)),
+        skipped=[f"{name}: {why}" for name in scenarios],
+        not_run=why,
+    )
 
 
 def run_pytest(args: list[str] | None = None) -> tuple[int, Counts]:
@@ -75,13 +145,18 @@ def run_pytest(args: list[str] | None = None) -> tuple[int, Counts]:
     return code, counts
 
 
-def run_twister(platforms: list[str]) -> tuple[int, Counts | None]:
-    """Run the firmware tests; (0, None) with one loud line when there is no workspace."""
+def run_twister(platforms: list[str]) -> tuple[int, FirmwareResult]:
+    """Run the firmware tests; without a workspace every scenario counts as skipped."""
     ws = workspace.find_workspace()
     console.rule("firmware tests (twister)")
     if ws is None:
-        console.print(f"[bold yellow]firmware tests skipped: {workspace.NO_WORKSPACE}[/]")
-        return 0, None
+        result = no_firmware_result(workspace.NO_WORKSPACE)
+        console.print(
+            f"[bold yellow]firmware tests skipped: {workspace.NO_WORKSPACE}; "
+            f"{len(result.skipped)} twister scenarios not run[/]",
+            soft_wrap=True,
+        )
+        return 0, result
     workspace.require_tools()
     env = workspace.build_env(ws)
     out = REPO_ROOT / "build" / "twister"
@@ -106,33 +181,72 @@ def run_twister(platforms: list[str]) -> tuple[int, Counts | None]:
     report = out / "twister.json"
     if not report.is_file():
         raise VmonError(f"twister wrote no report (exit {code}); see the output above")
-    counts = twister_counts(report)
-    if code == 0 and counts.passed == 0:
-        console.print("[bold red]twister ran no test configuration[/]")
-        code = 1
-    return code, counts
+    return code, twister_counts(report)
+
+
+def verdict(
+    pytest_code: int | None, pytest_result: Counts | None, firmware: FirmwareResult | None
+) -> tuple[str, list[str]]:
+    """The closing line and the list of failures, from what each runner reported.
+
+    A runner that ran nothing is a failure: pytest's "no tests collected", twister with
+    every configuration filtered out. Firmware that could not run (no workspace) is counted
+    as skipped, scenario by scenario, and the closing line says so.
+    """
+    total = Counts()
+    failures: list[str] = []
+    parts: list[str] = []
+    if pytest_code is not None:
+        counts = pytest_result or Counts()
+        total += counts
+        parts.append(f"pytest {counts.passed}/{counts.failed}/{counts.skipped}")
+        if pytest_code == PYTEST_NO_TESTS or (pytest_code == 0 and counts == Counts()):
+            failures.append("pytest collected no tests")
+        elif pytest_code != 0:
+            failures.append(f"pytest (exit {pytest_code})")
+    if firmware is not None:
+        fw = firmware.counts
+        total += fw
+        if firmware.not_run:
+            parts.append(f"firmware: {fw.skipped} twister scenarios skipped, {firmware.not_run}")
+        else:
+            parts.append(
+                f"ztest cases and builds {fw.passed}/{fw.failed}/{fw.skipped} "
+                f"in {firmware.configurations} board configurations"
+            )
+            if fw == Counts():
+                failures.append("twister ran no test")
+            elif fw.failed:
+                failures.append(f"twister ({fw.failed} failed)")
+    line = f"vmon: {total.passed} passed, {total.failed} failed, {total.skipped} skipped"
+    if parts:
+        line += f" ({'; '.join(parts)})"
+    return line, failures
 
 
 def run_all(python: bool = True, firmware: bool = True, platforms: list[str] | None = None) -> None:
-    total = Counts()
-    failures: list[str] = []
-    no_tests = False
+    pytest_code: int | None = None
+    pytest_result: Counts | None = None
+    fw: FirmwareResult | None = None
+    twister_code = 0
     if python:
-        code, counts = run_pytest()
-        total += counts
-        if code == PYTEST_NO_TESTS:
-            no_tests = True
-        elif code != 0:
-            failures.append(f"pytest (exit {code})")
+        pytest_code, pytest_result = run_pytest()
     if firmware:
-        code, fw_counts = run_twister(list(platforms or workspace.QEMU_BOARDS))
-        if fw_counts is not None:
-            total += fw_counts
-        if code != 0:
-            failures.append(f"twister (exit {code})")
-    # One closing line for people and CI alike.
-    console.print(f"vmon: {total.passed} passed, {total.failed} failed, {total.skipped} skipped")
+        twister_code, fw = run_twister(list(platforms or workspace.QEMU_BOARDS))
+        # Items that did not pass, by name: a skip inside a passing suite is seen here.
+        if fw.not_run:
+            names = ", ".join(item.split(":")[0] for item in fw.skipped)
+            console.print(f"not run ({fw.not_run}): {names}", soft_wrap=True, markup=False)
+        else:
+            for name in fw.skipped:
+                console.print(f"skipped {name}", soft_wrap=True, markup=False)
+        for name in fw.failed:
+            console.print(f"failed {name}", soft_wrap=True, markup=False)
+    line, failures = verdict(pytest_code, pytest_result, fw)
+    if twister_code != 0 and not any(f.startswith("twister") for f in failures):
+        failures.append(f"twister (exit {twister_code})")
+    # One closing line for people and CI alike, never wrapped.
+    console.print(line, soft_wrap=True, markup=False)
     if failures:
-        raise VmonError(f"tests failed: {', '.join(failures)}")
-    if no_tests and total.passed == 0:
-        raise VmonError("no tests were collected", code=PYTEST_NO_TESTS)
+        code = PYTEST_NO_TESTS if failures == ["pytest collected no tests"] else 1
+        raise VmonError(f"tests failed: {', '.join(failures)}", code=code)

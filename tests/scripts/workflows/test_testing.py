@@ -1,11 +1,26 @@
-"""Result counting of `invoke test`: the closing line must reflect what really ran."""
+"""The harness of `invoke test`: its closing line counts what really ran, and a run that
+ran nothing, skipped a firmware case or had no workspace says so."""
 
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
+from typing import Any
 
-from vmon.workflows.testing import Counts, pytest_counts, twister_counts
+from vmon.firmware import workspace
+from vmon.paths import REPO_ROOT
+from vmon.workflows.testing import (
+    Counts,
+    FirmwareResult,
+    no_firmware_result,
+    pytest_counts,
+    twister_counts,
+    twister_scenarios,
+    verdict,
+)
 
 
 def test_pytest_counts_from_junit(tmp_path: Path) -> None:
@@ -17,12 +32,137 @@ def test_pytest_counts_from_junit(tmp_path: Path) -> None:
     assert pytest_counts(junit) == Counts(passed=3, failed=2, skipped=2)
 
 
-def test_twister_counts_ignore_filtered(tmp_path: Path) -> None:
+def suite(name: str, status: str, cases: list[tuple[str, str]], **extra: Any) -> dict[str, Any]:
+    """One configuration as twister 3.7's twister.json writes it."""
+    testcases = [{"identifier": f"{name}.{c}", "status": s} for c, s in cases]
+    for tc in testcases:
+        if tc["status"] == "skipped":
+            tc["reason"] = "ztest skip"
+    out = {"name": name, "platform": "qemu_cortex_m3", "status": status, "runnable": True}
+    out.update(extra, testcases=testcases)
+    return out
+
+
+def write_report(tmp_path: Path, suites: list[dict[str, Any]]) -> Path:
     report = tmp_path / "twister.json"
-    statuses = ["passed", "passed", "failed", "error", "skipped", "filtered", "filtered"]
-    report.write_text(json.dumps({"testsuites": [{"status": s} for s in statuses]}))
-    assert twister_counts(report) == Counts(passed=2, failed=2, skipped=1)
+    report.write_text(json.dumps({"environment": {}, "testsuites": suites}))
+    return report
 
 
-def test_counts_add() -> None:
-    assert Counts(1, 2, 3) + Counts(10, 20, 30) == Counts(11, 22, 33)
+def test_twister_counts_every_case_and_a_skip_inside_a_passing_suite(tmp_path: Path) -> None:
+    report = write_report(
+        tmp_path,
+        [
+            # Passed as a suite, yet one case called ztest_test_skip(): it must show.
+            suite(
+                "vmon.features",
+                "passed",
+                [("golden", "passed"), ("edge", "skipped"), ("repeat", "passed")],
+            ),
+            suite("vmon.filtered", "filtered", [("a", "filtered")], runnable=False),
+            suite("vmon.echo", "passed", [("echo", "skipped")], runnable=False),
+            suite("vmon.crash", "failed", [("one", "passed"), ("two", "blocked")]),
+            suite("vmon.broken_build", "error", [("x", "blocked")], runnable=False),
+            suite("vmon.timeout", "failed", [], reason="Timeout"),
+        ],
+    )
+    result = twister_counts(report)
+    # features 2 passed + 1 skipped; echo's build passed; crash 1 passed + 1 failed;
+    # the broken build and the timeout one failure each; the filtered one did not run.
+    assert result.counts == Counts(passed=4, failed=3, skipped=1)
+    assert result.configurations == 5
+    assert result.skipped == ["qemu_cortex_m3 vmon.features.edge: ztest skip"]
+    assert result.failed == [
+        "qemu_cortex_m3 vmon.crash.two: blocked",
+        "qemu_cortex_m3 vmon.broken_build (build):",
+        "qemu_cortex_m3 vmon.timeout: failed Timeout",
+    ]
+    line, failures = verdict(0, Counts(10, 0, 0), result)
+    assert line.startswith("vmon: 14 passed, 3 failed, 1 skipped (")
+    assert failures == ["twister (3 failed)"]
+
+
+def test_twister_that_ran_nothing_fails(tmp_path: Path) -> None:
+    report = write_report(tmp_path, [suite("vmon.x", "filtered", [("a", "filtered")])])
+    result = twister_counts(report)
+    assert result.counts == Counts() and result.configurations == 0
+    _, failures = verdict(None, None, result)
+    assert failures == ["twister ran no test"]
+
+
+def test_no_tests_collected_fails() -> None:
+    assert verdict(5, Counts(), None)[1] == ["pytest collected no tests"]
+    # A run that reports success but counted nothing is no better.
+    assert verdict(0, Counts(), None)[1] == ["pytest collected no tests"]
+    assert verdict(1, Counts(3, 1, 0), None)[1] == ["pytest (exit 1)"]
+    assert verdict(0, Counts(3, 0, 2), None) == (
+        "vmon: 3 passed, 0 failed, 2 skipped (pytest 3/0/2)",
+        [],
+    )
+
+
+def test_no_workspace_counts_every_firmware_scenario_as_skipped() -> None:
+    scenarios = twister_scenarios()
+    # Scenarios of the app and of each tests/ folder with a testcase.yaml.
+    yamls = [
+        p
+        for root in ("app", "tests")
+        for n in ("testcase.yaml", "sample.yaml")
+        for p in (REPO_ROOT / root).rglob(n)
+    ]
+    assert len(yamls) >= 8
+    assert {"vmon.app.smoke", "vmon.app.shell", "vmon.sampling.replay_echo.3axis"} <= set(scenarios)
+    assert len(scenarios) == len(set(scenarios)) > len(yamls)
+    result = no_firmware_result(workspace.NO_WORKSPACE)
+    assert result.counts == Counts(skipped=len(scenarios))
+    line, failures = verdict(0, Counts(5, 0, 0), result)
+    assert failures == []
+    assert line == (
+        f"vmon: 5 passed, 0 failed, {len(scenarios)} skipped (pytest 5/0/0; firmware: "
+        f"{len(scenarios)} twister scenarios skipped, {workspace.NO_WORKSPACE})"
+    )
+
+
+# -- through invoke, as a user or CI runs it ---------------------------------------------
+
+
+def invoke_test(tmp_path: Path, *args: str, **env_extra: str) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ)
+    env.pop("ZEPHYR_BASE", None)
+    env["HOME"] = str(tmp_path)  # no ~/zephyrproject there
+    env["VMON_TEST_RESULTS"] = str(tmp_path / "results")
+    env.update(env_extra)
+    return subprocess.run(
+        [sys.executable, "-m", "invoke", "test", *args],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+
+
+def test_invoke_test_without_workspace_says_so_in_the_closing_line(tmp_path: Path) -> None:
+    result = invoke_test(tmp_path, "--firmware")
+    assert result.returncode == 0, result.stderr
+    n = len(twister_scenarios())
+    closing = result.stdout.strip().splitlines()[-1]
+    assert closing == (
+        f"vmon: 0 passed, 0 failed, {n} skipped (firmware: {n} twister scenarios skipped, "
+        f"{workspace.NO_WORKSPACE})"
+    )
+    assert "vmon.app.smoke" in result.stdout
+
+
+def test_invoke_test_that_collects_nothing_fails(tmp_path: Path) -> None:
+    # Every test deselected: pytest exits 5, and so do `invoke test` and .ci/run.
+    result = invoke_test(tmp_path, "--python", PYTEST_ADDOPTS="-k no_test_has_this_name -q")
+    assert result.returncode == 5, result.stdout + result.stderr
+    assert (
+        result.stderr.strip().splitlines()[-1] == "error: tests failed: pytest collected no tests"
+    )
+    assert "vmon: 0 passed, 0 failed, 0 skipped (pytest 0/0/0)" in result.stdout
+
+
+def test_firmware_result_defaults() -> None:
+    assert FirmwareResult().counts == Counts() and FirmwareResult().not_run is None
