@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 from vmon.paths import REPO_ROOT
 
@@ -89,3 +92,74 @@ def test_firmware_tests_skip_loudly_without_workspace(tmp_path: Path) -> None:
     assert "firmware tests skipped: no Zephyr workspace (ZEPHYR_BASE or ~/zephyrproject)" in (
         result.stdout
     )
+
+
+def test_flash_refuses_a_qemu_board_in_one_line(tmp_path: Path) -> None:
+    for board in ("qemu_cortex_m3", "mps2/an521/cpu1"):
+        result = invoke("flash", "--board", board, env=no_workspace_env(tmp_path))
+        assert result.returncode == 1
+        assert result.stderr.strip().splitlines() == [
+            f"error: {board} is a QEMU board and is not flashed; use 'invoke run --board {board}'"
+        ]
+
+
+def copy_of_the_tree(tmp_path: Path) -> Path:
+    """The repository's files without build output, where no dataset folder lies beside it."""
+    dest = tmp_path / "checkout" / "vmon"
+    ignore = shutil.ignore_patterns(
+        ".venv", "build", ".git", "__pycache__", "*_cache", "twister-out*"
+    )
+    shutil.copytree(REPO_ROOT, dest, ignore=ignore)
+    return dest
+
+
+@pytest.mark.slow
+def test_demo_runs_on_the_synthetic_default_without_workspace(tmp_path: Path) -> None:
+    # The README's first command on a fresh machine: no dataset, no Zephyr workspace.
+    root = copy_of_the_tree(tmp_path)
+    env = no_workspace_env(tmp_path)
+    env.pop("VMON_DATA", None)
+    result = subprocess.run(
+        [sys.executable, "-m", "invoke", "demo"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+    )
+    out = result.stdout
+    assert result.returncode == 0, out[-2000:] + result.stderr
+    assert "Traceback" not in out + result.stderr
+    assert "summarizing the synthetic default instead" in out
+    assert "held-out int8 macro-F1" in out
+    assert "firmware step skipped: no Zephyr workspace" in out
+    assert out.rstrip().endswith("demo finished")
+    # What the demo wrote stays inside the copy's build folder.
+    assert (root / "build" / "demo" / "synthetic_12k.npz").is_file()
+    assert (root / "build" / "vmon_generated").is_dir()
+
+
+# Each task with a bad input, as a user types it: exit code 1 and one line on stderr.
+BAD_INPUT = [
+    (("retrain", "--data", "{t}/missing"), "error: dataset location {t}/missing does not exist"),
+    (("evaluate", "--data", "{t}/missing"), "error: dataset location {t}/missing does not exist"),
+    (("embed", "--model", "{t}/missing"), "error: {t}/missing/model.tflite is missing"),
+    (("memmap", "--elf", "{t}/missing.elf"), "error: "),
+    (("dataset-import", "--src", "{t}/missing", "--out", "{t}/x.npz"), "error: CWRU source "),
+    (("dataset-info", "--data", "{t}", "--dataset", "nope"), "error: no dataset named 'nope'"),
+    (("synth", "--out", "{t}/x.npz", "--seconds", "-1"), "error: duration -1.0 s must be "),
+    (("run", "--board", "nrf52840dk/nrf52840"), "error: 'nrf52840dk/nrf52840' is not a QEMU "),
+]
+
+
+@pytest.mark.parametrize(("args", "starts"), BAD_INPUT, ids=[a[0] for a, _ in BAD_INPUT])
+def test_every_task_reports_bad_input_in_one_line(
+    tmp_path: Path, args: tuple[str, ...], starts: str
+) -> None:
+    t = str(tmp_path)
+    result = invoke(*(a.format(t=t) for a in args), env=no_workspace_env(tmp_path))
+    assert result.returncode == 1, result.stdout + result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith(starts.format(t=t)), lines[0]
+    assert not (tmp_path / "x.npz").exists()  # nothing written on a refusal
