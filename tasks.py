@@ -276,12 +276,15 @@ def evaluate(
     help={
         "suite": "ml, memmap, fw, app, replay or detect (repeatable; default: all)",
         "data": "dataset for the ml benchmark (default: the shared CWRU 12 kHz set)",
+        "write-docs": "write the measured replay figures into docs/replay.md",
     },
     iterable=["suite"],
 )
 @user_errors
-def bench(c: Context, suite: list[str] | None = None, data: str | None = None) -> None:
+def bench(
+    c: Context, suite: list[str] | None = None, data: str | None = None, write_docs: bool = False
+) -> None:
     """Measure the targets: retrain, model size, memmap speed, the app's memory and replay."""
     from vmon.workflows import bench as bench_mod
 
-    bench_mod.run(suites=suite or None, data=data)
+    bench_mod.run(suites=suite or None, data=data, write_docs=write_docs)

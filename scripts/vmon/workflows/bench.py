@@ -10,9 +10,11 @@
 - ``app``: the application on qemu_cortex_m3: flash and RAM per area against app/budgets.yaml,
   then every held-out window of the shipped model replayed through the replay UART: scores
   identical to vmon's, macro-F1 equal to the model card's, no window lost.
-- ``replay``: 10 s of full-range samples at 12.8 kHz x 1 and 6.4 kHz x 3 streamed at the
-  nominal rate into the replay echo firmware on both QEMU boards: no block lost or altered
-  (the rate the QEMU UART reaches is reported; TCP flow control holds back the rest).
+- ``replay``: the host's frame pacing on the real clock (into a local socket), then 10 s of
+  full-range samples at 12.8 kHz x 1 and 6.4 kHz x 3 streamed at the nominal rate into the
+  replay echo firmware on both QEMU boards: no block lost or altered (the rate the QEMU UART
+  reaches is reported; TCP flow control holds back the rest). ``--write-docs`` writes those
+  figures into docs/replay.md, with the date and the host.
 - ``detect``: `invoke evaluate` on the shared CWRU 12 kHz set (when present) and on every
   synthetic rig of :mod:`vmon.data.rigs`, commissioned on 30 s: normal windows raised, alarm
   events in normal running, fault windows raised, fault types wrong and right (in band).
@@ -23,9 +25,11 @@ from __future__ import annotations
 import json
 import re
 import resource
+import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -269,16 +273,142 @@ def bench_app(data: str | None = None) -> list[Target]:
 #: (sampling rate, axes) the replay source must carry without loss (issue #6).
 REPLAY_RATES = ((12_800, 1), (6_400, 3))
 REPLAY_SECONDS = 10.0
+#: How late the host may send a replay frame against its schedule (frame k at k periods).
+PACING_LATE_MS = 20.0
+PACING_SECONDS = 2.0
+
+DOCS_REPLAY = REPO_ROOT / "docs" / "replay.md"
+DOCS_BEGIN = "<!-- written by `invoke bench --suite replay --write-docs`; do not edit -->"
+DOCS_END = "<!-- end of the figures written by invoke bench -->"
 
 
-def bench_replay() -> list[Target]:
+class _TimedSocket:
+    """Stands in for the replay UART's socket: records when each frame is handed over."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+        self.sent: list[float] = []
+
+    def sendall(self, frame: bytes) -> None:
+        self.sent.append(time.monotonic())
+        self.sock.sendall(frame)
+
+
+def _drain(sock: socket.socket) -> None:
+    while sock.recv(4096):
+        pass
+
+
+def bench_pacing() -> Target:
+    """The replay sender's pacing on the real clock, into a local socket (no QEMU)."""
+    from vmon.firmware import replay
+
+    period = 512 / 12_800
+    frames = [bytes(64)] * int(PACING_SECONDS / period)
+    host, guest = socket.socketpair()
+    reader = threading.Thread(target=_drain, args=(guest,))
+    reader.start()
+    timed = _TimedSocket(host)
+    session = replay.ReplaySession(Path("."))
+    session._conn = timed  # type: ignore[assignment]
+    try:
+        t0 = session.send(frames, period)
+    finally:
+        host.shutdown(socket.SHUT_WR)
+        reader.join(timeout=5)
+        host.close()
+        guest.close()
+    late = max(t - (t0 + k * period) for k, t in enumerate(timed.sent)) * 1000
+    console.print(
+        f"[bold]replay[/]: host pacing, {len(frames)} frames at {1 / period:g}/s: the latest "
+        f"frame {late:.1f} ms behind its schedule"
+    )
+    return Target("replay: host frame pacing, worst lateness", late, PACING_LATE_MS, "ms")
+
+
+@dataclass
+class ReplayRow:
+    board: str
+    fs: int
+    axes: int
+    echoed: int
+    sent: int
+    seconds: float
+    bad: int
+
+    @property
+    def blocks_per_s(self) -> float:
+        return self.echoed / self.seconds if self.seconds > 0 else 0.0
+
+
+def replay_docs_block(rows: list[ReplayRow], date: str, host: str) -> str:
+    """The figures section of docs/replay.md, raw measurements included so that a hand edit
+    of the table is detected (tests re-render it from them)."""
+    data = {"date": date, "host": host, "rows": [r.__dict__ for r in rows]}
+    lines = [
+        DOCS_BEGIN,
+        f"<!-- data: {json.dumps(data, sort_keys=True)} -->",
+        f"`invoke bench --suite replay --write-docs` on {date} ({host}), "
+        f"{REPLAY_SECONDS:g} s of full-range samples per case streamed at the nominal rate:",
+        "",
+        "| board | case | blocks echoed / sent | seconds | blocks/s (nominal) | lost, altered or "
+        "counted bad |",
+        "|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r.board} | {r.fs / 1000:g} kHz x {r.axes} | {r.echoed} / {r.sent} | "
+            f"{r.seconds:.1f} | {r.blocks_per_s:.1f} ({r.fs / 512:g}) | {r.bad} |"
+        )
+    lines.append(DOCS_END)
+    return "\n".join(lines)
+
+
+def _docs_section(text: str) -> str:
+    try:
+        start = text.index(DOCS_BEGIN)
+        end = text.index(DOCS_END, start) + len(DOCS_END)
+    except ValueError:
+        raise VmonError(
+            f"docs/replay.md has no section between '{DOCS_BEGIN}' and '{DOCS_END}'"
+        ) from None
+    return text[start:end]
+
+
+def parse_docs_block(text: str) -> tuple[str, list[ReplayRow], str, str]:
+    """(block, rows, date, host) of the figures section in ``text``."""
+    block = _docs_section(text)
+    m = re.search(r"<!-- data: (\{.*\}) -->", block)
+    if m is None:
+        raise VmonError("docs/replay.md: the figures section carries no data line")
+    data = json.loads(m.group(1))
+    rows = [ReplayRow(**r) for r in data["rows"]]
+    return block, rows, data["date"], data["host"]
+
+
+def write_replay_docs(rows: list[ReplayRow], path: Path = DOCS_REPLAY) -> None:
+    import datetime
+    import os
+
+    text = path.read_text()
+    block = _docs_section(text)
+    cores = os.cpu_count() or 0
+    load = os.getloadavg()[0]
+    host = f"{cores}-core host, load average {load:.1f} at the end"
+    today = datetime.date.today().isoformat()
+    path.write_text(text.replace(block, replay_docs_block(rows, today, host)))
+    console.print(f"replay: figures written to {path.name}")
+
+
+def bench_replay(write_docs: bool = False) -> list[Target]:
     import numpy as np
 
     from vmon.firmware import replay, workspace
 
+    targets = [bench_pacing()]
     if workspace.find_workspace() is None:
         raise VmonError(f"the replay benchmark needs the firmware: {workspace.NO_WORKSPACE}")
-    targets: list[Target] = []
+    rows: list[ReplayRow] = []
     for board in workspace.QEMU_BOARDS:
         for fs, axes in REPLAY_RATES:
             console.print(f"[bold]replay[/]: {board}, {fs} Hz x {axes}, {REPLAY_SECONDS:g} s")
@@ -298,8 +428,21 @@ def bench_replay() -> list[Target]:
                 f"counters overruns+bad+gaps {faults}"
             )
             bad = len(result.lost) + len(result.corrupted) + faults
+            rows.append(
+                ReplayRow(
+                    board,
+                    fs,
+                    axes,
+                    len(result.echoes),
+                    len(result.sent),
+                    round(result.elapsed_s, 2),
+                    bad,
+                )
+            )
             name = f"blocks lost or altered, {board} {fs / 1000:g} kHz x{axes}"
             targets.append(Target(name, bad, 0, "blk"))
+    if write_docs:
+        write_replay_docs(rows)
     return targets
 
 
@@ -350,7 +493,7 @@ def bench_detect(data: str | None = None) -> list[Target]:
     return targets
 
 
-def run(suites: list[str] | None = None, data: str | None = None) -> None:
+def run(suites: list[str] | None = None, data: str | None = None, write_docs: bool = False) -> None:
     chosen = suites or list(SUITES)
     unknown = sorted(set(chosen) - set(SUITES))
     if unknown:
@@ -367,7 +510,7 @@ def run(suites: list[str] | None = None, data: str | None = None) -> None:
     if "app" in chosen:
         targets += bench_app(data)
     if "replay" in chosen:
-        targets += bench_replay()
+        targets += bench_replay(write_docs=write_docs)
     if "detect" in chosen:
         targets += bench_detect(data)
     table = Table(title="benchmarks (measured on this machine)")

@@ -15,7 +15,6 @@ import shutil
 import struct
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -231,8 +230,9 @@ def test_berkeley_totals_match_size_on_a_libc_image(tmp_path: Path) -> None:
             *CPU,
             "-g",
             "-O2",
-            "--specs=nano.specs",
-            "--specs=nosys.specs",
+            # The libc of the project's toolchain (Debian's picolibc, as the firmware links).
+            "--specs=picolibc.specs",
+            "--oslib=semihost",
             str(src),
             "-o",
             str(elf),
@@ -241,12 +241,12 @@ def test_berkeley_totals_match_size_on_a_libc_image(tmp_path: Path) -> None:
         text=True,
     )
     if result.returncode != 0:
-        pytest.skip(f"newlib not available for a libc test image: {result.stderr.strip()[:200]}")
+        pytest.skip(f"picolibc not available for a libc test image: {result.stderr.strip()[:200]}")
     rep = analyze(elf)
     b = rep.berkeley
     assert (b.text, b.data, b.bss) == size_tool(elf)
     assert_views_sum_to_regions(rep)
-    assert rep.areas()["libc"]  # newlib ships DWARF: its files map to the libc area
+    assert rep.areas()["libc"]["flash"] > 1000  # printf and memset map to the libc area
 
 
 @needs_gcc
@@ -1016,9 +1016,7 @@ def test_real_zephyr_elf(tmp_path: Path) -> None:
         pytest.skip("no Zephyr ELF: run `invoke build` or set VMON_TEST_ZEPHYR_ELF")
     if GCC is None:
         pytest.skip(NO_TOOLCHAIN)
-    start = time.perf_counter()
-    rep = analyze(elf)
-    elapsed = time.perf_counter() - start
+    rep = analyze(elf)  # its speed is `invoke bench --suite memmap`'s target, not a test's
     b = rep.berkeley
     assert (b.text, b.data, b.bss) == size_tool(elf)
     assert_views_sum_to_regions(rep)
@@ -1034,4 +1032,3 @@ def test_real_zephyr_elf(tmp_path: Path) -> None:
     assert areas.get("zephyr kernel", {}).get("flash", 0) > 0
     figures = {f.id: f for f in rep.figures}
     assert figures["thread_stacks"].total > 0  # z_main_stack, z_idle_stacks, ...
-    assert elapsed < 5.0

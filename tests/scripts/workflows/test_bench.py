@@ -75,3 +75,38 @@ def test_park_image_wakes_cpu1_at_its_vectors_then_sleeps(tmp_path: Path) -> Non
     assert " 10000000 00040030 09000010" in words
     assert "50021114" in dump and "0038b000" in dump  # INITSVTOR1 and cpu1's vectors
     assert "wfi" in dump and "str\tr1, [r0, #4]" in dump  # CPU_WAIT = 0, then sleep
+
+
+# -- figures in docs are written by the benchmark, never typed in -------------------------
+
+
+def test_replay_docs_figures_are_the_benchmarks_own() -> None:
+    # The section holds the raw measurements; the table must be exactly their rendering,
+    # so a figure typed in by hand (or a table left without data) fails here.
+    block, rows, date, host = bench.parse_docs_block(bench.DOCS_REPLAY.read_text())
+    assert rows, "docs/replay.md: run `invoke bench --suite replay --write-docs`"
+    assert block == bench.replay_docs_block(rows, date, host)
+    boards = {r.board for r in rows}
+    assert boards == {"qemu_cortex_m3", "mps2/an521/cpu1"}
+
+
+def test_write_docs_replaces_only_its_section(tmp_path: Path) -> None:
+    doc = tmp_path / "replay.md"
+    doc.write_text(f"# title\n\nbefore\n\n{bench.DOCS_BEGIN}\n{bench.DOCS_END}\n\nafter\n")
+    rows = [bench.ReplayRow("qemu_cortex_m3", 12_800, 1, 250, 250, 14.3, 0)]
+    bench.write_replay_docs(rows, path=doc)
+    text = doc.read_text()
+    assert text.startswith("# title\n\nbefore\n\n") and text.endswith("\n\nafter\n")
+    assert "| qemu_cortex_m3 | 12.8 kHz x 1 | 250 / 250 | 14.3 | 17.5 (25) | 0 |" in text
+    block, parsed, date, host = bench.parse_docs_block(text)
+    assert parsed == rows and block == bench.replay_docs_block(rows, date, host)
+    # Written again: still one section.
+    bench.write_replay_docs(rows, path=doc)
+    assert doc.read_text().count(bench.DOCS_BEGIN) == 1
+
+
+def test_docs_without_the_section_is_one_line_error(tmp_path: Path) -> None:
+    doc = tmp_path / "replay.md"
+    doc.write_text("# nothing here\n")
+    with pytest.raises(VmonError, match="has no section between"):
+        bench.write_replay_docs([], path=doc)
