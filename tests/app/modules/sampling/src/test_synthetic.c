@@ -42,12 +42,13 @@ static void after(void *fixture)
 	recorder_reset(false);
 }
 
-/* The block count is compared with the kernel clock that paces the source, so it is exact
- * wherever that clock is not the host's: on QEMU only under icount (both CI boards enable it).
-XX
+/* The block count against the elapsed kernel time is exact only where that time cannot
+ * stall between the two readings: real boards, and QEMU under icount (qemu_cortex_m3).
+ * mps2/an521/cpu1 runs this test on the host clock (boards/mps2_an521_cpu1.conf), where a
+ * loaded host may stall the guest between stopping the source and reading the clock, so
+ * there only what holds whatever the timing is asserted.
  */
-BUILD_ASSERT(!IS_ENABLED(CONFIG_QEMU_TARGET) || IS_ENABLED(CONFIG_QEMU_ICOUNT),
-	     "on QEMU the block count is deterministic only under icount");
+#define RATE_IS_DETERMINISTIC (!IS_ENABLED(CONFIG_QEMU_TARGET) || IS_ENABLED(CONFIG_QEMU_ICOUNT))
 
 ZTEST(sampling_synthetic, test_blocks_at_configured_rate)
 {
@@ -62,10 +63,17 @@ ZTEST(sampling_synthetic, test_blocks_at_configured_rate)
 	TC_PRINT("%u blocks in %lld ms (%u x %u-axis at %u Hz: %u us per block)\n", s.blocks,
 		 elapsed_ms, VMON_SAMPLING_BLOCK_LEN, VMON_SAMPLING_AXES, VMON_SAMPLING_RATE_HZ,
 		 PERIOD_US);
-	zassert_true(s.blocks + 1 >= expected && s.blocks <= expected,
-		     "%u blocks, expected %u", s.blocks, expected);
+	if (RATE_IS_DETERMINISTIC) {
+		zassert_true(s.blocks + 1 >= expected && s.blocks <= expected,
+			     "%u blocks, expected %u", s.blocks, expected);
+	} else {
+		TC_PRINT("block count against the clock not asserted: the guest clock follows "
+			 "the host's\n");
+		zassert_true(s.blocks > 0);
+	}
 	zassert_equal(s.overruns, 0);
-	zassert_equal(recorder.n, s.blocks);
+	/* A stalled host makes more blocks than the recorder keeps; it keeps the first ones. */
+	zassert_equal(recorder.n, MIN(s.blocks, RECORDER_MAX));
 	zassert_equal(recorder.release_errors, 0);
 	for (size_t i = 0; i < recorder.n; i++) {
 		const struct record *r = &recorder.recs[i];
