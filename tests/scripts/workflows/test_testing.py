@@ -166,3 +166,23 @@ def test_invoke_test_that_collects_nothing_fails(tmp_path: Path) -> None:
 
 def test_firmware_result_defaults() -> None:
     assert FirmwareResult().counts == Counts() and FirmwareResult().not_run is None
+
+
+def test_a_stale_generated_header_fails_the_run(tmp_path: Path) -> None:
+    # The edge vectors edited by hand (or left behind by a feature change) in a copy of the
+    # tree: the staleness test of that copy fails and says how to regenerate them.
+    import shutil
+
+    root = tmp_path / "vmon"
+    ignore = shutil.ignore_patterns(".venv", "build", ".git", "__pycache__", "*_cache")
+    shutil.copytree(REPO_ROOT, root, ignore=ignore)
+    header = root / "tests" / "modules" / "features" / "src" / "edge_vectors.h"
+    header.write_text(header.read_text().replace("#define EDGE_N ", "#define EDGE_N 1 + ", 1))
+    env = dict(os.environ, PYTHONPATH=str(root / "scripts"))
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+         "tests/scripts/dsp/test_edge_vectors.py"],
+        cwd=root, capture_output=True, text=True, env=env, timeout=300,
+    )  # fmt: skip
+    assert result.returncode == 1, result.stdout[-2000:]
+    assert "edge_vectors.h is stale: run" in result.stdout
