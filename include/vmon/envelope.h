@@ -47,6 +47,13 @@ extern "C" {
 #define VMON_ENV_TOL_PERMILLE   25
 #define VMON_ENV_BG_SPAN        4
 #define VMON_ENV_SPEED_HARMONICS 5
+/** Neighbourhood of a speed-spectrum bin: SIDE bins each side, starting GUARD bins away. */
+#define VMON_ENV_SPEED_GUARD 4
+#define VMON_ENV_SPEED_SIDE  8
+/** A harmonic's prominence (Q8) counts up to this, and the fundamental must reach it. */
+#define VMON_ENV_SPEED_PROMINENCE_Q8 1024
+/** Levels are shifted down to this many bits before the prominence division. */
+#define VMON_ENV_SPEED_LEVEL_BITS 22
 /* Speed search: +-permille around a nominal shaft rate, else this range of rates (mHz). */
 #define VMON_ENV_SPEED_SEARCH_PERMILLE 60
 #define VMON_ENV_SPEED_MIN_MHZ  5000
@@ -173,10 +180,12 @@ int32_t vmon_env_ring_value(const struct vmon_env_ring *r, size_t i);
  */
 int vmon_env_spectrum(const struct vmon_env_ring *r, int32_t *mag);
 
-/** Shaft rate in speed-spectrum bins, Q8, maximizing the harmonic sum in [lo, hi]; -1 if
- * no candidate lies in the spectrum. */
+/** Shaft rate in speed-spectrum bins, Q8, in [lo, hi] (envelope.estimate_speed_bin_q8):
+ * among candidates whose fundamental stands out from its neighbourhood, the one whose
+ * harmonics stand out most (capped prominences, ties to their levels); -1 if none
+ * qualifies. @p work holds @p n neighbourhood levels (the caller's scratch). */
 int32_t vmon_env_estimate_speed_bin_q8(const int32_t *spec, size_t n, int32_t lo_q8,
-				       int32_t hi_q8);
+				       int32_t hi_q8, int32_t *work);
 
 /** Frequency <-> bin conversions of the envelope and speed spectra (Q8 bins, mHz). */
 uint32_t vmon_env_bin_q8(uint32_t f_mhz);

@@ -584,30 +584,88 @@ int vmon_env_spectrum(const struct vmon_env_ring *r, int32_t *mag)
 	return vmon_features_rfft(in, out, mag);
 }
 
-int32_t vmon_env_estimate_speed_bin_q8(const int32_t *spec, size_t n, int32_t lo_q8,
-				       int32_t hi_q8)
+/* envelope.speed_background: the mean of SIDE bins each side, GUARD bins away (a side out of
+ * the spectrum replaced by the other), shifted down by @p sh, at least 1. Sliding sums.
+ */
+static void speed_levels(const int32_t *spec, size_t n, uint32_t sh, int32_t *level)
 {
-	int32_t best = -1;
-	int64_t best_score = -1;
+	const int32_t near = VMON_ENV_SPEED_GUARD;
+	const int32_t far = VMON_ENV_SPEED_GUARD + VMON_ENV_SPEED_SIDE;
+	const int32_t len = (int32_t)n;
+	uint64_t left = 0U; /* spec[b - far + 1 .. b - near], clipped to the spectrum */
+	uint64_t right = 0U; /* spec[b + near .. b + far - 1], clipped */
 
+	for (int32_t i = near; i < far && i < len; i++) {
+		right += (uint32_t)spec[i];
+	}
+	for (int32_t b = 0; b < len; b++) {
+		const uint64_t l = (b - far + 1 >= 0) ? left : right;
+		const uint64_t r = (b + far - 1 < len) ? right : l;
+		const uint64_t mean = (l + r) / (2U * VMON_ENV_SPEED_SIDE);
+
+		level[b] = (int32_t)MAX(mean >> sh, 1U);
+		/* Slide both sides one bin up. */
+		if (b - near + 1 >= 0 && b - near + 1 < len) {
+			left += (uint32_t)spec[b - near + 1];
+		}
+		if (b - far + 1 >= 0) {
+			left -= (uint32_t)spec[b - far + 1];
+		}
+		if (b + far < len) {
+			right += (uint32_t)spec[b + far];
+		}
+		if (b + near < len) {
+			right -= (uint32_t)spec[b + near];
+		}
+	}
+}
+
+int32_t vmon_env_estimate_speed_bin_q8(const int32_t *spec, size_t n, int32_t lo_q8,
+				       int32_t hi_q8, int32_t *work)
+{
+	int32_t peak = 0;
+
+	if (spec == NULL || work == NULL) {
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		peak = MAX(peak, spec[i]);
+	}
+	const uint32_t bl = bit_length32((uint32_t)peak);
+	const uint32_t sh = (bl > VMON_ENV_SPEED_LEVEL_BITS) ? bl - VMON_ENV_SPEED_LEVEL_BITS : 0U;
+	int32_t best = -1;
+	uint32_t best_score = 0U;
+	uint32_t best_total = 0U;
+
+	speed_levels(spec, n, sh, work);
 	for (int32_t f = MAX(lo_q8, 256) >> 5; f <= (hi_q8 >> 5); f++) { /* Q3 grid */
-		int64_t score = 0;
-		uint32_t used = 0;
+		uint32_t score = 0U;
+		uint32_t total = 0U;
 
 		for (int32_t k = 1; k <= VMON_ENV_SPEED_HARMONICS; k++) {
 			const int32_t pos = k * f;
 			const int32_t b = pos >> 3;
-			const int32_t frac = pos & 7;
+			const uint32_t frac = (uint32_t)pos & 7U;
 
 			if ((size_t)b + 1U >= n) {
 				break;
 			}
-			score += ((int64_t)spec[b] * (8 - frac) + (int64_t)spec[b + 1] * frac) >> 3;
-			used++;
+			/* Levels below 2^LEVEL_BITS: v << 8 and the division stay in 32 bits. */
+			const uint32_t v = (((uint32_t)spec[b] >> sh) * (8U - frac) +
+					    ((uint32_t)spec[b + 1] >> sh) * frac) >> 3;
+			const uint32_t r =
+				MIN((uint32_t)VMON_ENV_SPEED_PROMINENCE_Q8, (v << 8) / (uint32_t)work[b]);
+
+			if (k == 1 && r < VMON_ENV_SPEED_PROMINENCE_Q8) {
+				break; /* no fundamental: not a shaft rate */
+			}
+			score += r;
+			total += v;
 		}
-		if (used > 0U && score > best_score) {
+		if (score > best_score || (score == best_score && score > 0U && total > best_total)) {
 			best = f;
 			best_score = score;
+			best_total = total;
 		}
 	}
 	return (best < 0) ? -1 : best << 5;

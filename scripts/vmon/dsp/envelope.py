@@ -24,8 +24,11 @@ MSSP 25, 2011). The pipeline reuses the window's FFT, which the features compute
    ``MIN_SCORE_Q8`` and at least twice the runner-up's; otherwise the verdict is unknown.
 
 The shaft speed is estimated the same way from a low band (bins ``0 .. speed_band - 1``):
-the real part of its overlap-added baseband signal is the low-passed vibration; its spectrum's
-harmonic sum picks the shaft rate within a search range.
+the real part of its overlap-added baseband signal is the low-passed vibration. In its
+spectrum the shaft rate is the candidate whose harmonics stand out most from their
+neighbourhood (prominence, capped per harmonic, so that one strong tone of other origin,
+a blade pass or a mains line, cannot pull the estimate to a multiple); a candidate whose
+fundamental does not stand out is no shaft rate, and without any the estimate abstains.
 
 Every step is integer arithmetic or a CMSIS-DSP q31 kernel whose outputs were measured
 identical on the Cortex-M3 and the DSP-extension Cortex-M33, so the firmware computes the
@@ -68,6 +71,16 @@ TOLERANCE_PERMILLE = 25
 BACKGROUND_SPAN = 4
 #: Harmonics of the shaft rate summed for the speed estimate.
 SPEED_HARMONICS = 5
+#: The neighbourhood of a speed-spectrum bin: SPEED_SIDE bins each side, starting
+#: SPEED_GUARD bins away (clear of the line's own Hann main lobe, zero-padded 2x).
+SPEED_GUARD = 4
+SPEED_SIDE = 8
+#: A harmonic's prominence (its level over the neighbourhood's mean, Q8) counts up to this,
+#: and the fundamental must reach it: 4x.
+SPEED_PROMINENCE_Q8 = 1024
+#: Levels are shifted down to this many bits before the prominence division (32 bits on
+#: the device).
+SPEED_LEVEL_BITS = 22
 #: Search range of the speed estimate around a nominal speed (permille) ...
 SPEED_SEARCH_PERMILLE = 60
 #: ... or, without one, this range of shaft rates (mHz).
@@ -400,21 +413,47 @@ class Spectrum:
         return np.asarray(mag, dtype=np.int64)
 
 
+def speed_background(spec: Int64Array) -> tuple[Int64Array, int]:
+    """(neighbourhood level of every bin, the shift applied): the mean of SPEED_SIDE bins on
+    each side, starting SPEED_GUARD bins away, a side that leaves the spectrum replaced by
+    the other one; levels shifted down to SPEED_LEVEL_BITS bits, at least 1."""
+    x = np.asarray(spec, dtype=np.int64)
+    n = len(x)
+    sh = max(0, int(x.max(initial=0)).bit_length() - SPEED_LEVEL_BITS)
+    csum = np.concatenate([[0], np.cumsum(x)])
+    b = np.arange(n)
+    near, far = SPEED_GUARD, SPEED_GUARD + SPEED_SIDE  # a side: bins near .. far - 1 away
+    left_ok, right_ok = b - far + 1 >= 0, b + far - 1 < n
+    left = csum[np.clip(b - near + 1, 0, n)] - csum[np.clip(b - far + 1, 0, n)]
+    right = csum[np.clip(b + far, 0, n)] - csum[np.clip(b + near, 0, n)]
+    left, right = np.where(left_ok, left, right), np.where(right_ok, right, left)
+    level = (left + right) // (2 * SPEED_SIDE)
+    return np.maximum(level >> sh, 1), sh
+
+
 def estimate_speed_bin_q8(spec: Int64Array, lo_q8: int, hi_q8: int) -> int | None:
-    """Shaft rate (speed-spectrum bins, Q8) maximizing the harmonic sum in [lo, hi], on a
-    1/8-bin grid; None when no candidate lies in the spectrum."""
+    """Shaft rate (speed-spectrum bins, Q8) in [lo, hi] on a 1/8-bin grid: among candidates
+    whose fundamental stands out (prominence >= SPEED_PROMINENCE_Q8), the one with the
+    largest sum of its harmonics' capped prominences, ties (every harmonic at the cap) to
+    the largest sum of their levels; None when no candidate qualifies."""
     n = len(spec)
-    best, best_score = None, -1
+    level, sh = speed_background(spec)
+    x = np.asarray(spec, dtype=np.int64) >> sh
+    best, best_score = None, (0, 0)
     for f in range(max(lo_q8, 256) >> 5, (hi_q8 >> 5) + 1):  # Q3 grid
-        score, used = 0, 0
+        score, total = 0, 0
         for k in range(1, SPEED_HARMONICS + 1):
             pos = k * f  # Q3
             b, frac = pos >> 3, pos & 7
             if b + 1 >= n:
                 break
             # Linear interpolation between bins: no plateau where a line spans two bins.
-            score += (int(spec[b]) * (8 - frac) + int(spec[b + 1]) * frac) >> 3
-            used += 1
-        if used and score > best_score:
-            best, best_score = f, score
+            v = (int(x[b]) * (8 - frac) + int(x[b + 1]) * frac) >> 3
+            r = min(SPEED_PROMINENCE_Q8, (v << 8) // int(level[b]))
+            if k == 1 and r < SPEED_PROMINENCE_Q8:
+                break  # no fundamental: not a shaft rate
+            score += r
+            total += v
+        if (score, total) > best_score:
+            best, best_score = f, (score, total)
     return None if best is None else best << 5

@@ -134,6 +134,39 @@ def test_speed_estimate_finds_the_harmonic_series() -> None:
     got = env.estimate_speed_bin_q8(spec, 18 * 256, 25 * 256)
     assert got is not None and abs(got / 256 - f0) <= 1 / 8
     assert env.estimate_speed_bin_q8(spec, 300 * 256, 310 * 256) is None
+    # Over a wide range: the fundamental, not its multiples or its half.
+    wide = env.estimate_speed_bin_q8(spec, 5 * 256, 60 * 256)
+    assert wide is not None and abs(wide / 256 - f0) <= 1 / 8
+
+
+def test_speed_estimate_ignores_a_strong_tone_without_its_fundamental() -> None:
+    # A blade pass (or mains) tone far above the shaft's harmonics: a plain harmonic sum
+    # would put the shaft at that tone or a sub-multiple; prominence with a required
+    # fundamental keeps the shaft's own series.
+    f0 = 21.37
+    spec = np.full(256, 100, dtype=np.int64)
+    for k in range(1, 6):
+        spec[round(k * f0)] += 3000
+    spec[round(5.5 * f0)] += 400_000
+    got = env.estimate_speed_bin_q8(spec, 5 * 256, 60 * 256)
+    assert got is not None and abs(got / 256 - f0) <= 0.5
+
+
+def test_speed_estimate_abstains_without_a_standing_fundamental() -> None:
+    # Noise only: nothing stands 4x above its neighbourhood.
+    spec = np.random.default_rng(3).integers(900, 1100, 256).astype(np.int64)
+    assert env.estimate_speed_bin_q8(spec, 5 * 256, 60 * 256) is None
+
+
+def test_speed_background_is_the_mean_of_both_sides() -> None:
+    spec = np.arange(64, dtype=np.int64) * 10
+    level, sh = env.speed_background(spec)
+    assert sh == 0
+    b = 30  # sides 19..26 and 34..41: mean of b +- 4..11 is b itself for a ramp
+    assert level[b] == 10 * b
+    # At the low edge the right side stands for both; at the high edge the left.
+    assert level[0] == sum(spec[4:12]) // 8
+    assert level[63] == sum(spec[63 - 11 : 63 - 3]) // 8
 
 
 def test_typing_config_checks() -> None:

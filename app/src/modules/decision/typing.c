@@ -123,9 +123,10 @@ static uint32_t estimate_speed(const struct typing_machine *m)
 		lo = m->nominal_mhz - dev;
 		hi = m->nominal_mhz + dev;
 	}
+	/* The spectrum is in `in`; `out` (free again after the FFT) takes the levels. */
 	const int32_t b = vmon_env_estimate_speed_bin_q8(in, VMON_ENV_SPEED_LEN / 2,
 							 (int32_t)vmon_env_speed_bin_q8(lo),
-							 (int32_t)vmon_env_speed_bin_q8(hi));
+							 (int32_t)vmon_env_speed_bin_q8(hi), out);
 
 	return (b < 0) ? m->nominal_mhz : vmon_env_speed_mhz((uint32_t)b);
 }

@@ -73,7 +73,7 @@ static uint32_t typing_period(struct vmon_env_verdict *v)
 	int err = vmon_env_spectrum(&sring, spec);
 	const int32_t b = vmon_env_estimate_speed_bin_q8(
 		spec, ARRAY_SIZE(spec), (int32_t)vmon_env_speed_bin_q8(NOMINAL_MHZ - dev),
-		(int32_t)vmon_env_speed_bin_q8(NOMINAL_MHZ + dev));
+		(int32_t)vmon_env_speed_bin_q8(NOMINAL_MHZ + dev), out_buf);
 	const uint32_t shaft = (b < 0) ? NOMINAL_MHZ : vmon_env_speed_mhz((uint32_t)b);
 
 	err = err ?: vmon_env_spectrum(&ring, spec);

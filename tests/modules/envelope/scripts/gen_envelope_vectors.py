@@ -72,6 +72,9 @@ def text() -> str:
     lo, hi = tc.speed_bin_q8(nominal - dev), tc.speed_bin_q8(nominal + dev)
     speed_q8 = env.estimate_speed_bin_q8(speed_spec, lo, hi)
     assert speed_q8 is not None
+    wide_lo, wide_hi = (tc.speed_bin_q8(f) for f in env.SPEED_RANGE_MHZ)
+    wide_q8 = env.estimate_speed_bin_q8(speed_spec, wide_lo, wide_hi)
+    levels, level_shift = env.speed_background(speed_spec)
     shaft = tc.speed_mhz(speed_q8)
     bearing = env.DeviceBearing.from_geometry(rig.bearing)
     defects = bearing.defects_mhz(shaft)
@@ -108,6 +111,10 @@ def text() -> str:
 #define EV_SPEED_LO_Q8 {lo}
 #define EV_SPEED_HI_Q8 {hi}
 #define EV_SPEED_Q8 {speed_q8}
+#define EV_SPEED_WIDE_LO_Q8 {wide_lo}
+#define EV_SPEED_WIDE_HI_Q8 {wide_hi}
+#define EV_SPEED_WIDE_Q8 {-1 if wide_q8 is None else wide_q8}
+#define EV_SPEED_LEVEL_SHIFT {level_shift}
 #define EV_SHAFT_MHZ {shaft}
 #define EV_N_BALLS {bearing.n_balls}
 #define EV_BALL_UM {bearing.ball_um}
@@ -143,6 +150,11 @@ static const int32_t ev_envelope_spectrum[{tc.env_len // 2}] = {{
 
 static const int32_t ev_speed_spectrum[{tc.speed_len // 2}] = {{
 {c_list(speed_spec)}
+}};
+
+/* Each speed-spectrum bin's neighbourhood level (envelope.speed_background). */
+static const int32_t ev_speed_levels[{tc.speed_len // 2}] = {{
+{c_list(levels)}
 }};
 
 static const uint32_t ev_defects_mhz[3] = {{{", ".join(str(defects[t]) for t in env.TYPES)}}};

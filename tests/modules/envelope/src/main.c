@@ -27,6 +27,7 @@ static int32_t tail[VMON_ENV_DECIM];
 static int32_t speed_tail[VMON_ENV_SPEED_DECIM / 2]; /* real parts only */
 static int32_t mags[VMON_ENV_DECIM / 2];
 static int32_t spec[VMON_ENV_LEN / 2];
+static int32_t levels[VMON_ENV_LEN / 2];
 static int32_t features[VMON_FEATURES_MAX];
 static struct vmon_env_demod demod;
 static struct vmon_env_demod sdemod;
@@ -137,11 +138,20 @@ ZTEST(vmon_envelope, test_stream_spectra_and_speed)
 	zassert_mem_equal(spec, ev_speed_spectrum, sizeof(spec));
 
 	const int32_t b = vmon_env_estimate_speed_bin_q8(spec, ARRAY_SIZE(spec), EV_SPEED_LO_Q8,
-							 EV_SPEED_HI_Q8);
+							 EV_SPEED_HI_Q8, levels);
 
 	zassert_equal(b, EV_SPEED_Q8);
+	zassert_mem_equal(levels, ev_speed_levels, sizeof(ev_speed_levels));
 	zassert_equal(vmon_env_speed_mhz((uint32_t)b), EV_SHAFT_MHZ);
-	zassert_equal(vmon_env_estimate_speed_bin_q8(spec, ARRAY_SIZE(spec), 600 << 8, 610 << 8),
+	/* Over the whole range, without a nominal speed. */
+	zassert_equal(vmon_env_estimate_speed_bin_q8(spec, ARRAY_SIZE(spec), EV_SPEED_WIDE_LO_Q8,
+						     EV_SPEED_WIDE_HI_Q8, levels),
+		      EV_SPEED_WIDE_Q8);
+	zassert_equal(vmon_env_estimate_speed_bin_q8(spec, ARRAY_SIZE(spec), 600 << 8, 610 << 8,
+						     levels),
+		      -1);
+	zassert_equal(vmon_env_estimate_speed_bin_q8(spec, ARRAY_SIZE(spec), EV_SPEED_LO_Q8,
+						     EV_SPEED_HI_Q8, NULL),
 		      -1);
 	/* A ring that is not full, or a band that is odd or outside: refused. */
 	vmon_env_ring_reset(&ring);
