@@ -252,6 +252,7 @@ def embed(c: Context, model: str | None = None) -> None:
         "html": "report to write (default: build/evaluate/<dataset>/evaluate.html)",
         "model": "model directory (default: models/bearing-fault-12k)",
         "card": "record the result in the model card's per-dataset detection table",
+        "no-speed": "keep the dataset's shaft speeds from the node: it estimates them",
     }
 )
 @user_errors
@@ -265,11 +266,12 @@ def evaluate(
     html: str | None = None,
     model: str | None = None,
     card: bool = False,
+    no_speed: bool = False,
 ) -> None:
     """Commission on normal running, then decide every window as the device does; score it."""
     from vmon.workflows import evaluate as evaluate_mod
 
-    evaluate_mod.run(data, dataset, commission_s, bearing, json, html, model, card)
+    evaluate_mod.run(data, dataset, commission_s, bearing, json, html, model, card, no_speed)
 
 
 @task(

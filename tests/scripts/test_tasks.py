@@ -149,6 +149,7 @@ BAD_INPUT = [
     (("dataset-info", "--data", "{t}", "--dataset", "nope"), "error: no dataset named 'nope'"),
     (("synth", "--out", "{t}/x.npz", "--seconds", "-1"), "error: duration -1.0 s must be "),
     (("run", "--board", "nrf52840dk/nrf52840"), "error: 'nrf52840dk/nrf52840' is not a QEMU "),
+    (("evaluate", "--no-speed", "--card"), "error: --card records the evaluation with the "),
 ]
 
 

@@ -138,13 +138,16 @@ def evaluate_point(
     point: OperatingPoint,
     bearing: BearingGeometry | None,
     commission_s: float,
+    speed_given: bool = True,
 ) -> PointResult:
     res = PointResult(point.name, point.rpm, ev.tc.env_fs_mhz / 1000)
     normals = [r for r in point.recordings if r.label == "normal"]
     if not normals:
         res.skipped = "no normal recording to commission on"
         return res
-    nominal = 0 if not math.isfinite(point.rpm) else round(point.rpm * 1000 / 60)
+    # Without the speed (speed_given False) the node estimates it, as on a machine whose
+    # nameplate nobody typed in; the dataset's rpm then only scores the lines.
+    nominal = round(point.rpm * 1000 / 60) if speed_given and math.isfinite(point.rpm) else 0
     machine = Machine(env.DeviceBearing.from_geometry(bearing) if bearing else None, nominal)
     pol = Policy(ev.cfg, machine, list(ev.md.labels))
     # Commission on the first seconds of normal running, leaving at least half of it.
@@ -174,7 +177,8 @@ def evaluate_point(
             continue
         pol.reset_run()
         rpm = rec.rpm if math.isfinite(rec.rpm) else point.rpm
-        pol.machine.nominal_mhz = round(rpm * 1000 / 60) if math.isfinite(rpm) else 0
+        given = speed_given and math.isfinite(rpm)
+        pol.machine.nominal_mhz = round(rpm * 1000 / 60) if given else 0
         trace = ev.run(pol, rec, "fault")
         if bearing is not None and math.isfinite(rpm):
             shaft = rpm / 60
@@ -253,12 +257,14 @@ class Evaluation:
     bearing: str
     commission_s: float
     points: list[PointResult]
+    speed: str = "given (the dataset's rpm)"
 
     def summary(self) -> dict[str, Any]:
         done = [p for p in self.points if not p.skipped]
         return {
             "dataset": self.dataset,
             "bearing": self.bearing,
+            "shaft_speed": self.speed,
             "commission_s": self.commission_s,
             "overall": _metrics([t for p in done for t in p.traces]),
             "points": {
@@ -281,8 +287,12 @@ def evaluate(
     commission_s: float = 30.0,
     bearing: BearingGeometry | None = None,
     progress: Any = None,
+    speed_given: bool = True,
 ) -> Evaluation:
-    """Evaluate ``ds`` per operating point; VmonError when nothing can be commissioned."""
+    """Evaluate ``ds`` per operating point; VmonError when nothing can be commissioned.
+
+    ``speed_given=False`` keeps the dataset's shaft speeds from the node (it estimates them).
+    """
     if not math.isfinite(commission_s) or commission_s <= 0:
         raise VmonError(f"--commission-s {commission_s} must be a positive number of seconds")
     if not any(r.label == "normal" for r in ds.recordings):
@@ -299,14 +309,18 @@ def evaluate(
     points = operating_points(ds)
     results = []
     for p in points:
-        results.append(evaluate_point(ev, p, bearing, commission_s))
+        results.append(evaluate_point(ev, p, bearing, commission_s, speed_given))
         if progress is not None:
             progress()
     if all(r.skipped for r in results):
         reasons = "; ".join(f"{r.name}: {r.skipped}" for r in results)
         raise VmonError(f"no operating point of {ds.name} could be evaluated ({reasons})")
     return Evaluation(
-        ds.name, designation or "unknown (fault types stay unknown)", commission_s, results
+        ds.name,
+        designation or "unknown (fault types stay unknown)",
+        commission_s,
+        results,
+        "given (the dataset's rpm)" if speed_given else "estimated by the node",
     )
 
 

@@ -12,6 +12,7 @@ from rich.table import Table
 from vmon.bearing import parse_bearing
 from vmon.data import load_dataset, resolve_dataset
 from vmon.data.machine import operating_points
+from vmon.errors import VmonError
 from vmon.ml import evaluate as ev
 from vmon.ml import evaluate_report, report
 from vmon.ml.model import load_model_dir
@@ -27,9 +28,15 @@ def run(
     html_path: str | None = None,
     model: str | None = None,
     card: bool = False,
+    no_speed: bool = False,
 ) -> ev.Evaluation:
     """`invoke evaluate`: evaluate, print the table, write evaluate.html and the JSON; with
     ``card``, record the result in the model card's per-dataset detection table."""
+    if card and no_speed:
+        raise VmonError(
+            "--card records the evaluation with the dataset's shaft speeds; "
+            "run --no-speed without --card"
+        )
     geometry = parse_bearing(bearing) if bearing else None
     ds = load_dataset(resolve_dataset(data, dataset))
     md = load_model_dir(Path(model) if model else REPO_ROOT / "models" / ev.DEFAULT_MODEL)
@@ -43,9 +50,13 @@ def run(
         transient=True,
     ) as bar:
         task = bar.add_task(ds.name, total=n_points)
-        result = ev.evaluate(ds, md, commission_s, geometry, lambda: bar.advance(task))
+        result = ev.evaluate(
+            ds, md, commission_s, geometry, lambda: bar.advance(task), speed_given=not no_speed
+        )
     s = result.summary()
-    table = Table(title=f"evaluate {ds.name} (bearing: {result.bearing})")
+    table = Table(
+        title=f"evaluate {ds.name} (bearing: {result.bearing}; shaft speed: {result.speed})"
+    )
     cols = ev.SUMMARY_COLUMNS
     table.add_column("point")
     for c in cols:

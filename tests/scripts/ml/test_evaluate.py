@@ -64,6 +64,18 @@ def test_a_clear_fault_is_raised_and_typed_and_normal_is_quiet(result: ev.Evalua
         assert abs(t.speed_rpm - 2970 * (1 + rigs.RIGS["pump"].speed_offset)) < 0.02 * 2970
 
 
+def test_without_the_speed_the_node_estimates_it(pump: Dataset, model: ModelDir) -> None:
+    # Nobody typed in the pump's speed: the node finds its shaft rate in the spectrum and
+    # still names no wrong type.
+    res = ev.evaluate(pump, model, commission_s=5.0, speed_given=False)
+    s = res.summary()
+    assert s["shaft_speed"] == "estimated by the node"
+    assert s["overall"]["type_wrong"] == 0 and s["overall"]["type_right"] > 0
+    actual = 2970 * (1 + rigs.RIGS["pump"].speed_offset)
+    for t in (t for t in res.points[0].traces if t.role == "fault"):
+        assert abs(t.speed_rpm - actual) < 0.02 * actual
+
+
 def test_points_without_normal_running_are_reported_not_scored(
     pump: Dataset, model: ModelDir
 ) -> None:
