@@ -38,6 +38,8 @@ extern "C" {
 #define VMON_ENV_SPEED_RING     512
 /* Rings keep int16 mantissas: one shift per block of samples (block floating point). */
 #define VMON_ENV_RING_BITS      15
+/* A ring block's mantissas sum within int32 (vmon_env_spectrum). */
+#define VMON_ENV_RING_BLOCK_MAX 32768U
 #define VMON_ENV_HARMONICS      3
 #define VMON_ENV_PRE_SHIFT      4
 #define VMON_ENV_LINE_FLOOR_Q8  405

@@ -425,17 +425,12 @@ int vmon_env_demod_push(struct vmon_env_demod *d, const int32_t *spectrum, uint3
 	}
 	const uint32_t n = 2U * d->decim;
 	const uint32_t m = 2U * d->band;
-	const int32_t lim = INT32_MAX >> VMON_ENV_PRE_SHIFT;
-
-	for (uint32_t i = 0; i < m; i++) {
-		const int32_t v = spectrum[2U * k1 + i];
-
-		/* v << PRE_SHIFT, saturated to int32 (_sat32(src << PRE_SHIFT)). */
-		buf[i] = (v > lim)    ? INT32_MAX
-			 : (v < -lim - 1) ? INT32_MIN
-					  : (int32_t)((uint32_t)v << VMON_ENV_PRE_SHIFT);
-	}
-	memset(&buf[m], 0, (n - m) * sizeof(buf[0]));
+	/* CMSIS-DSP's basic kernels for the glue: arm_shift_q31 saturates v << PRE_SHIFT to
+	 * int32 and arm_add_q31 saturates the sum, as _sat32() in Python; both unrolled.
+	 */
+	arm_shift_q31(&spectrum[2U * k1], VMON_ENV_PRE_SHIFT, buf, m);
+	/* arm_fill_q31: the libc's memset here stores a byte at a time. */
+	arm_fill_q31(0, &buf[m], n - m);
 	arm_cfft_q31(cfft_of(d->decim), buf, 1U, 1U);
 	/* Complete the first half with the previous window's tail; keep the second half. */
 	if (d->real_only) {
@@ -444,10 +439,8 @@ int vmon_env_demod_push(struct vmon_env_demod *d, const int32_t *spectrum, uint3
 			d->tail[i] = buf[d->decim + 2U * i];
 		}
 	} else {
-		for (uint32_t i = 0; i < d->decim; i++) {
-			buf[i] = sat_add(buf[i], d->tail[i]);
-			d->tail[i] = buf[d->decim + i];
-		}
+		arm_add_q31(buf, d->tail, buf, d->decim);
+		arm_copy_q31(&buf[d->decim], d->tail, d->decim);
 	}
 	const bool was_primed = d->primed;
 
@@ -460,7 +453,7 @@ int vmon_env_ring_init(struct vmon_env_ring *r, int16_t *mant, uint8_t *shift, u
 		       uint16_t block)
 {
 	if (r == NULL || mant == NULL || shift == NULL || block == 0U || n == 0U ||
-	    (n % block) != 0U) {
+	    block > VMON_ENV_RING_BLOCK_MAX || (n % block) != 0U) {
 		return -EINVAL;
 	}
 	r->mant = mant;
@@ -547,24 +540,23 @@ int vmon_env_spectrum(const struct vmon_env_ring *r, int32_t *mag)
 	int32_t hi = INT32_MIN;
 
 	const uint32_t n_blocks = n / r->block;
-	uint32_t k = 0;
 
-	/* Oldest block first (the one written next); each block's mantissas << its shift,
-	 * reconstructed once: the window pass below reads them back.
-	 */
-	for (uint32_t j = 0; j < n_blocks; j++) {
-		const uint32_t b = (r->head + j < n_blocks) ? r->head + j : r->head + j - n_blocks;
+	/* Sums and extremes on the int16 mantissas, scaled once per block (<< is monotonic). */
+	for (uint32_t b = 0; b < n_blocks; b++) {
 		const int16_t *m = &r->mant[b * r->block];
 		const uint32_t sh = r->shift[b];
+		int32_t msum = 0; /* block <= 2^15 mantissas below 2^15: within int32 */
+		int32_t mlo = INT16_MAX;
+		int32_t mhi = INT16_MIN;
 
-		for (uint32_t i = 0; i < r->block; i++, k++) {
-			const int32_t v = (int32_t)((uint32_t)(int32_t)m[i] << sh);
-
-			in[k] = v;
-			sum += v;
-			lo = MIN(lo, v);
-			hi = MAX(hi, v);
+		for (uint32_t i = 0; i < r->block; i++) {
+			msum += m[i];
+			mlo = MIN(mlo, (int32_t)m[i]);
+			mhi = MAX(mhi, (int32_t)m[i]);
 		}
+		sum += (int64_t)msum * ((int64_t)1 << sh);
+		lo = MIN(lo, (int32_t)((uint32_t)mlo << sh));
+		hi = MAX(hi, (int32_t)((uint32_t)mhi << sh));
 	}
 	const uint32_t log2n = 31U - (uint32_t)__builtin_clz(n);
 	const int64_t mean = (sum + n / 2U) >> log2n;
@@ -573,14 +565,40 @@ int vmon_env_spectrum(const struct vmon_env_ring *r, int32_t *mag)
 	const uint32_t bl = bit_length64(peak);
 	const uint32_t up = (peak != 0U && bl < 30U) ? 30U - bl : 0U;
 	const uint32_t down = (bl > 30U) ? bl - 30U : 0U;
+	const int16_t *w = vmon_feat_window_q15;
+	uint32_t k = 0;
 
-	for (uint32_t k = 0; k < n; k++) {
-		int64_t q = (int64_t)in[k] - mean;
+	/* Oldest block first (the one written next): mantissa << shift, less the mean, scaled
+	 * to 30 bits, times the window.
+	 */
+	for (uint32_t j = 0; j < n_blocks; j++) {
+		const uint32_t b = (r->head + j < n_blocks) ? r->head + j : r->head + j - n_blocks;
+		const int16_t *m = &r->mant[b * r->block];
+		const uint32_t sh = r->shift[b];
 
-		q = up ? q * ((int64_t)1 << up) : q >> down;
-		in[k] = (q31_t)((q * vmon_feat_window_q15[k * step]) >> 15);
+		if (down == 0U) {
+			/* |x - mean| <= peak < 2^30 and its << up stays below 2^30: int32
+			 * throughout, one 32x32->64 multiply a sample.
+			 */
+			const int32_t m32 = (int32_t)mean;
+			const int32_t scale = (int32_t)1 << up;
+
+			for (uint32_t i = 0; i < r->block; i++, k++) {
+				const int32_t x = (int32_t)((uint32_t)(int32_t)m[i] << sh);
+				const int32_t q = (x - m32) * scale;
+
+				in[k] = (q31_t)(((int64_t)q * w[k * step]) >> 15);
+			}
+		} else {
+			for (uint32_t i = 0; i < r->block; i++, k++) {
+				const int32_t x = (int32_t)((uint32_t)(int32_t)m[i] << sh);
+				const int64_t q = ((int64_t)x - mean) >> down;
+
+				in[k] = (q31_t)((q * w[k * step]) >> 15);
+			}
+		}
 	}
-	memset(&in[n], 0, (VMON_ENV_LEN - n) * sizeof(in[0]));
+	arm_fill_q31(0, &in[n], VMON_ENV_LEN - n);
 	return vmon_features_rfft(in, out, mag);
 }
 

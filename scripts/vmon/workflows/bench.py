@@ -217,6 +217,15 @@ def bench_fw() -> list[Target]:
         f"demodulation + 1/{per} of a {v['typing_period'] / ticks_per_insn:,.0f}-instruction "
         f"period); its kernels alone {k_typing:,.0f}"
     )
+    parts = [m for m in (re.search(r"vmon_cost: period parts (.*)", ln) for ln in lines) if m]
+    if parts:
+        p = {k: int(x) for k, x in re.findall(r"(\w+)=(\d+)", parts[0].group(1))}
+        n_lines = p.pop("n_lines", 0)
+        console.print(
+            "  the period's parts (instructions): "
+            + ", ".join(f"{k.replace('_', ' ')} {x / ticks_per_insn:,.0f}" for k, x in p.items())
+            + f" ({n_lines} lines)"
+        )
     return [
         Target("features + inference / kernels alone (an521)", core / kernels, 2.0, "x"),
         Target("typing / its FFT kernels alone (an521)", typing / k_typing, 1.5, "x"),

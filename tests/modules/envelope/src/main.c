@@ -91,6 +91,10 @@ ZTEST(vmon_envelope, test_stream_spectra_and_speed)
 	zassert_equal(vmon_env_ring_init(&ring, env_mant, env_shift, VMON_ENV_LEN - 1,
 					 VMON_ENV_DECIM / 2),
 		      -EINVAL);
+	/* A block whose mantissas could overflow the spectrum's int32 block sums: refused. */
+	zassert_equal(vmon_env_ring_init(&ring, env_mant, env_shift,
+					 VMON_ENV_RING_BLOCK_MAX + 1U, VMON_ENV_RING_BLOCK_MAX + 1U),
+		      -EINVAL);
 	zassert_equal(vmon_env_ring_init(&ring, env_mant, env_shift, VMON_ENV_LEN,
 					 VMON_ENV_DECIM / 2),
 		      0);
