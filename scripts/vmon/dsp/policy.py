@@ -197,6 +197,15 @@ class Policy:
         self._verdicts.clear()
         self.verdict = None
 
+    def _typing_gap(self) -> None:
+        """Samples are missing or unusable before the next window: the demodulators' overlap
+        and the envelope and speed rings would stitch two stretches of signal into one, so
+        they restart. The band, its evidence, the period verdicts and the speed stay."""
+        self._env.reset()
+        self._env_ring.reset()
+        self._spd.reset()
+        self._spd_ring.reset()
+
     def _band_ranking(self, zsum: npt.NDArray[np.int64]) -> list[int]:
         """Start bins of candidate demodulation bands, best first: around each feature band
         whose energy rose against the baseline, above every line the typing reads and above
@@ -336,9 +345,14 @@ class Policy:
         zone_vote: int,
         scores: npt.NDArray[np.int8] | None = None,
         clean: bool = True,
+        contiguous: bool = True,
     ) -> WindowOut:
         """Decide on one window: its features, its q31 spectrum (for typing), the vote of
-        its velocity zone, the classifier's int8 scores and whether its input was clean."""
+        its velocity zone, the classifier's int8 scores, whether its input was clean and
+        whether it follows the previous window without lost samples (the device's window
+        restart after a sequence gap)."""
+        if not clean or not contiguous:
+            self._typing_gap()
         top, conf = 0, 0
         if scores is not None:
             # Softmax outputs: int8 with zero point -128 and scale 1/256.

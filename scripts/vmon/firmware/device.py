@@ -157,8 +157,15 @@ class AppRun:
             vel = fx.velocity_mm_s(exp.features)
             for k, w in enumerate(got):
                 zone = zone_vote(float(vel[k]), DEFAULT_ZONES_UM_S)
+                # The replay skips a sequence number between clips: the device restarts its
+                # window, and its first window there follows a gap.
                 out = pol.update(
-                    exp.features[k], exp.spectra[k], zone, exp.scores[k], bool(exp.clean[k])
+                    exp.features[k],
+                    exp.spectra[k],
+                    zone,
+                    exp.scores[k],
+                    bool(exp.clean[k]),
+                    contiguous=not (i > 0 and k == 0),
                 )
                 base = pol.baseline
                 want = {

@@ -125,3 +125,40 @@ def test_verdicts_need_two_of_three_periods() -> None:
     assert pol.vote_verdicts([v("ball")]).type == env.UNKNOWN
     assert pol.vote_verdicts([v("ball"), v(env.UNKNOWN), v("ball")]).type == "ball"
     assert pol.vote_verdicts([v("ball"), v("outer_race"), v(env.UNKNOWN)]).type == env.UNKNOWN
+
+
+def test_a_gap_restarts_the_demodulation_not_the_episode() -> None:
+    """Lost or unusable samples between windows: the overlap-add and the rings would stitch
+    two stretches of signal into one, so they restart (as the firmware's typing_gap()); the
+    raised state, the band, the verdicts and the speed estimate stay."""
+    rng = np.random.default_rng(7)
+    p = _machine()
+    p.commission(40)
+    for row in _features(rng, 40):
+        p.update(row, SPECTRUM, pol.NORMAL, _scores(0))
+    spectra = rng.integers(-(2**20), 2**20, (14, CFG.window)).astype(np.int32)
+    far = _features(rng, 14, shift=4000)
+    for row, s in zip(far[:8], spectra[:8], strict=True):
+        p.update(row, s, pol.NORMAL, _scores(3))
+    assert p.state == pol.ALARM and p._spd.primed and p._spd_ring.count > 0
+    kept = (p.band_k1, p.speed_mhz, list(p._verdicts), p._zsum.copy())
+
+    def restarted() -> bool:
+        return (
+            not p._spd.primed
+            and not p._env.primed
+            and p._spd_ring.count == 0
+            and p._env_ring.count == 0
+            and (p.band_k1, p.speed_mhz, list(p._verdicts)) == kept[:3]
+            and p.state == pol.ALARM
+        )
+
+    p.update(far[8], spectra[8], pol.NORMAL, _scores(3), clean=False)
+    assert restarted()
+    # A clean window after a gap: the restart comes first, then the window is demodulated
+    # as the first of a new stretch (it primes the overlap and delivers nothing).
+    p.update(far[9], spectra[9], pol.NORMAL, _scores(3), contiguous=False)
+    assert p._spd.primed and p._spd_ring.count == 0 and p.state == pol.ALARM
+    assert (p._zsum >= kept[3]).all()  # the band's evidence keeps accumulating
+    p.update(far[10], spectra[10], pol.NORMAL, _scores(3))
+    assert p._spd_ring.count == p._spd_ring.block

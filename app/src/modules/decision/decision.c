@@ -748,6 +748,9 @@ int vmon_decision_update(const struct vmon_decision_input *in, struct vmon_decis
 	hyst_push(&dec.hyst, out->vote);
 	out->state = dec.hyst.state;
 	out->changed = dec.hyst.changed;
+	if (typing_on() && (!clean || in->after_gap || in->spectrum == NULL)) {
+		typing_gap();
+	}
 	if (typing_on() && base != NULL && clean && in->spectrum != NULL) {
 		struct typing_machine m;
 

@@ -203,6 +203,9 @@ struct vmon_decision_input {
 	/** The window's arm_rfft_q31 output (vmon_features_spectrum()) for the typing; NULL:
 	 *  no typing on this window. */
 	const int32_t *spectrum;
+	/** The window does not follow the previous one: samples were lost between them (the
+	 *  processing module restarted its window). The typing's demodulation restarts. */
+	bool after_gap;
 };
 
 struct vmon_decision_output {

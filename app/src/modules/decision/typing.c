@@ -91,6 +91,15 @@ void typing_reset(void)
 	ty.have_verdict = false;
 }
 
+void typing_gap(void)
+{
+	/* The overlap-add and the rings would stitch two stretches of signal into one. */
+	vmon_env_demod_reset(&ty.env);
+	vmon_env_ring_reset(&ty.env_ring);
+	vmon_env_demod_reset(&ty.spd);
+	vmon_env_ring_reset(&ty.spd_ring);
+}
+
 void typing_reset_run(void)
 {
 	typing_reset();

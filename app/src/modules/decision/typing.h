@@ -57,6 +57,11 @@ void typing_reset(void);
 /** A new run of the machine: also the speed band and its estimate start afresh. */
 void typing_reset_run(void);
 
+/** Samples were lost or unusable before the next window (vmon.dsp.policy's _typing_gap): the
+ *  demodulators and rings restart; the band, its evidence, the verdicts and the speed stay.
+ */
+void typing_gap(void);
+
 /**
  * One clean window of a commissioned node: its q31 spectrum, whether its novelty is above
  * the threshold, whether the state (after hysteresis) is normal, and its features against

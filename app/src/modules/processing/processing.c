@@ -90,6 +90,7 @@ struct proc {
 	int16_t window[VMON_FEAT_WINDOW];
 	size_t fill;
 	bool have_seq;
+	bool after_gap; /* the next window is the first after a restart */
 	uint32_t next_seq;
 	uint32_t last_seq;
 	/* Smallest and largest sample of each hop now in the window: the input checks
@@ -331,6 +332,7 @@ static void fill_run(void *o)
 		/* Samples are missing: a window across the gap would mix two signals. */
 		p.fill = 0;
 		p.counters.restarts++;
+		p.after_gap = true;
 	}
 	p.have_seq = true;
 	p.next_seq = b->seq + 1;
@@ -428,6 +430,8 @@ static void window_run(void *o)
 	t2 = cost_now();
 
 	in.flags |= p.model_flags | input_flags;
+	in.after_gap = p.after_gap;
+	p.after_gap = false;
 	msg.velocity_feature = in.features != NULL ? p.features[VEL_INDEX] : 0;
 	in.velocity_mm_s = in.features != NULL ? velocity_mm_s(msg.velocity_feature) : 0.0f;
 	err = vmon_decision_update(&in, &msg.decision);
