@@ -182,6 +182,10 @@ int32_t vmon_env_ring_value(const struct vmon_env_ring *r, size_t i);
  */
 int vmon_env_spectrum(const struct vmon_env_ring *r, int32_t *mag);
 
+/** vmon_env_spectrum()'s FFT input alone (VMON_ENV_LEN q31 into @p in): the benchmark times
+ *  the kernels on it. */
+int vmon_env_spectrum_input(const struct vmon_env_ring *r, int32_t *in);
+
 /** Shaft rate in speed-spectrum bins, Q8, in [lo, hi] (envelope.estimate_speed_bin_q8):
  * among candidates whose fundamental stands out from its neighbourhood, the one whose
  * harmonics stand out most (capped prominences, ties to their levels); -1 if none

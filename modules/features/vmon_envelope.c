@@ -522,14 +522,10 @@ static inline uint32_t bit_length64(uint64_t v)
 	return (v == 0U) ? 0U : 64U - (uint32_t)__builtin_clzll(v);
 }
 
-int vmon_env_spectrum(const struct vmon_env_ring *r, int32_t *mag)
+int vmon_env_spectrum_input(const struct vmon_env_ring *r, int32_t *in)
 {
-	q31_t *in;
-	q31_t *out;
-
-	if (r == NULL || mag == NULL || !vmon_env_ring_full(r) || r->n > VMON_ENV_LEN ||
-	    (VMON_ENV_LEN % r->n) != 0U || (r->n & (r->n - 1U)) != 0U ||
-	    vmon_features_rfft_scratch(&in, &out) != 0) {
+	if (r == NULL || in == NULL || !vmon_env_ring_full(r) || r->n > VMON_ENV_LEN ||
+	    (VMON_ENV_LEN % r->n) != 0U || (r->n & (r->n - 1U)) != 0U) {
 		return -EINVAL;
 	}
 	const uint32_t n = r->n;
@@ -599,7 +595,20 @@ int vmon_env_spectrum(const struct vmon_env_ring *r, int32_t *mag)
 		}
 	}
 	arm_fill_q31(0, &in[n], VMON_ENV_LEN - n);
-	return vmon_features_rfft(in, out, mag);
+	return 0;
+}
+
+int vmon_env_spectrum(const struct vmon_env_ring *r, int32_t *mag)
+{
+	q31_t *in;
+	q31_t *out;
+
+	if (mag == NULL || vmon_features_rfft_scratch(&in, &out) != 0) {
+		return -EINVAL;
+	}
+	const int err = vmon_env_spectrum_input(r, in);
+
+	return (err != 0) ? err : vmon_features_rfft(in, out, mag);
 }
 
 /* envelope.speed_background: the mean of SIDE bins each side, GUARD bins away (a side out of
