@@ -166,6 +166,17 @@ def icount_command(argv: list[str], park: Path) -> tuple[list[str], int]:
     return out, shift
 
 
+def _fields(lines: list[str], prefix: str) -> dict[str, int]:
+    """The ``key=integer`` fields of the first console line that starts with ``prefix``
+    (after any log prefix); empty when there is none."""
+    for ln in lines:
+        i = ln.find(prefix)
+        if i >= 0:
+            text = ln[i + prefix.rfind(" ") + 1 :]
+            return {k: int(x) for k, x in re.findall(r"(\w+)=(\d+)", text)}
+    return {}
+
+
 def bench_fw() -> list[Target]:
     from vmon.firmware import build as firmware
     from vmon.firmware import workspace
@@ -188,12 +199,11 @@ def bench_fw() -> list[Target]:
         echo=False,
         cwd=bdir,
     )
-    found = [m for m in (re.search(r"vmon_cost: windows=(\d+) (.*)", ln) for ln in lines) if m]
-    if not found:
+    v = _fields(lines, "vmon_cost: windows=")
+    if not v:
         tail = " | ".join(lines[-5:]) or "(no output)"
         raise VmonError(f"the fw benchmark printed no result: {tail}")
-    n = int(found[0].group(1))
-    v = {k: int(x) for k, x in re.findall(r"(\w+)=(\d+)", found[0].group(2))}
+    n = v["windows"]
     # Under -icount shift=s one instruction takes 2^s ns of virtual time.
     ticks_per_insn = v["clock_hz"] * (1 << shift) / 1e9
 
@@ -217,15 +227,21 @@ def bench_fw() -> list[Target]:
         f"demodulation + 1/{per} of a {v['typing_period'] / ticks_per_insn:,.0f}-instruction "
         f"period); its kernels alone {k_typing:,.0f}"
     )
-    parts = [m for m in (re.search(r"vmon_cost: period parts (.*)", ln) for ln in lines) if m]
-    if parts:
-        p = {k: int(x) for k, x in re.findall(r"(\w+)=(\d+)", parts[0].group(1))}
-        n_lines = p.pop("n_lines", 0)
-        console.print(
-            "  the period's parts (instructions): "
-            + ", ".join(f"{k.replace('_', ' ')} {x / ticks_per_insn:,.0f}" for k, x in p.items())
-            + f" ({n_lines} lines)"
-        )
+    # The breakdowns the benchmark prints beside its result: where the typing's cost goes.
+    for tag, what, per_window in (
+        ("window parts", "the typing per window", True),
+        ("kernel parts", "its kernels alone per window", True),
+        ("period parts", "the period", False),
+    ):
+        parts = _fields(lines, f"vmon_cost: {tag} ")
+        if parts:
+            n_lines = parts.pop("n_lines", None)
+            scale = ticks_per_insn * (n if per_window else 1)
+            console.print(
+                f"  {what} (instructions): "
+                + ", ".join(f"{k.replace('_', ' ')} {x / scale:,.0f}" for k, x in parts.items())
+                + (f" ({n_lines} lines)" if n_lines is not None else "")
+            )
     return [
         Target("features + inference / kernels alone (an521)", core / kernels, 2.0, "x"),
         Target("typing / its FFT kernels alone (an521)", typing / k_typing, 1.5, "x"),
