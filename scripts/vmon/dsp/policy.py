@@ -6,12 +6,15 @@ windows, the per-feature sums ``S = sum f`` and ``Q = sum f^2``; the baseline is
 integers: ``N``, ``S`` and ``D = N Q - S^2`` (``N^2`` times the variance). The novelty of a
 window is the mean over features of ``min((N f - S)^2 / max(D, N^2 VAR_FLOOR), Z2_CAP)`` in
 Q8: the squared z-score, capped per feature, with no rounded mean or variance on the way.
+The vote compares the mean novelty of the last ``NOVELTY_AVG`` clean windows (fewer after a
+restart): a fault persists, a normal fluctuation does not, so averaging before the threshold
+finds weak faults whose single windows straddle it.
 
 The novelty threshold comes from the commissioning windows themselves: each window of the
-second half is scored against the baseline of every commissioning window before it, and the
-threshold is ``THRESHOLD_MARGIN`` times the highest of those novelties (at least
-``MIN_THRESHOLD_Q8``).
-After commissioning a window votes *warning* when its novelty is above the threshold and
+second half is scored against the baseline of every commissioning window before it, averaged
+as the vote averages, and the threshold is ``THRESHOLD_MARGIN`` times the highest of those
+means (at least ``MIN_THRESHOLD_Q8``).
+After commissioning a window votes *warning* when the mean novelty is above the threshold and
 *alarm* above ``ALARM_FACTOR`` times it; the zones stay a floor. N-of-M hysteresis gives the
 state. A fault type is named only while the state is raised: the envelope typing's verdict
 (:mod:`vmon.dsp.envelope`) when it names one, else the classifier's class when the classifier
@@ -51,6 +54,8 @@ ALARM_FACTOR = 4
 CLASSIFIER_AGREE_PERMILLE = 980
 #: ... and then names a type only at this confidence.
 CLASSIFIER_CONFIDENCE_PERMILLE = 900
+#: The vote compares the mean novelty of this many last clean windows.
+NOVELTY_AVG = 4
 HYST_N = 3
 HYST_M = 5
 #: Typing periods rotate over this many candidate demodulation bands ...
@@ -96,13 +101,28 @@ class Baseline:
 class WindowOut:
     state: int
     vote: int
-    novelty_q8: int  # -1 before commissioning
+    novelty_q8: int  # this window's novelty, -1 before commissioning or when not clean
     commissioned: bool
     fault: str  # "none" (state normal), a fault type or "unknown"
     source: str  # "", "physics" or "classifier"
     confidence_permille: int
     speed_mhz: int  # 0 until estimated
     band_k1: int  # -1 without a demodulation band
+    novelty_avg_q8: int = -1  # the mean the vote compared, -1 when none
+
+
+class NoveltyMean:
+    """The mean (floor) of the last NOVELTY_AVG novelties pushed (fewer until it fills)."""
+
+    def __init__(self) -> None:
+        self._v: deque[int] = deque(maxlen=NOVELTY_AVG)
+
+    def push(self, novelty_q8: int) -> int:
+        self._v.append(novelty_q8)
+        return sum(self._v) // len(self._v)
+
+    def reset(self) -> None:
+        self._v.clear()
 
 
 @dataclass
@@ -122,6 +142,7 @@ class _Commissioning:
     q: list[int] = field(default_factory=list)
     max_novelty_q8: int = 0
     agree: int = 0
+    recent: NoveltyMean = field(default_factory=NoveltyMean)
 
 
 class Policy:
@@ -136,6 +157,7 @@ class Policy:
         self.classifier_validated = False
         self._comm: _Commissioning | None = None
         self._votes: deque[int] = deque(maxlen=HYST_M)
+        self._novelty = NoveltyMean()
         self.state = NORMAL
         self._band_edges = np.asarray(cfg.band_edges)
         self._env = env.Demodulator(self.tc.decim, self.tc.band)
@@ -172,7 +194,7 @@ class Policy:
         if c.n >= c.half:
             # Scored against every commissioning window before it (not yet itself).
             before = Baseline.from_sums(c.n, c.s, c.q)
-            c.max_novelty_q8 = max(c.max_novelty_q8, before.novelty_q8(f))
+            c.max_novelty_q8 = max(c.max_novelty_q8, c.recent.push(before.novelty_q8(f)))
         for i, fi in enumerate(f.tolist()):
             c.s[i] += fi
             c.q[i] += fi * fi
@@ -182,6 +204,7 @@ class Policy:
             base = Baseline.from_sums(c.n, c.s, c.q)
             base.threshold_q8 = max(MIN_THRESHOLD_Q8, (c.max_novelty_q8 * THRESHOLD_MARGIN_Q8) >> 8)
             self.baseline = base
+            self._novelty.reset()  # novelties against the old baseline do not count
             self.classifier_validated = c.agree * 1000 >= CLASSIFIER_AGREE_PERMILLE * c.n
             self._comm = None
             self._reset_typing()
@@ -312,6 +335,7 @@ class Policy:
         """A new run of the machine (the device: a reboot or a re-mount): the baseline
         stays, the vote history, the typing and the speed estimate start afresh."""
         self._votes.clear()
+        self._novelty.reset()
         self.state = NORMAL
         self._reset_typing()
         self._spd.reset()
@@ -363,17 +387,18 @@ class Policy:
         if self._comm is not None and clean:
             self._learn(features, top)
         base = self.baseline
-        vote, novelty, z = zone_vote, -1, []
+        vote, novelty, mean, z = zone_vote, -1, -1, []
         if base is not None and clean:
             z = base.z2_q8(features)
             novelty = sum(abs(v) for v in z) // len(z)
-            if novelty > base.threshold_q8 * ALARM_FACTOR:
+            mean = self._novelty.push(novelty)
+            if mean > base.threshold_q8 * ALARM_FACTOR:
                 vote = max(vote, ALARM)
-            elif novelty > base.threshold_q8:
+            elif mean > base.threshold_q8:
                 vote = max(vote, WARNING)
         self._hysteresis(vote)
         if base is not None and clean:
-            self._type(spectrum, novelty > base.threshold_q8, z)
+            self._type(spectrum, mean > base.threshold_q8, z)
         fault, source, confidence = "none", "", 0
         if self.state != NORMAL:
             fault = env.UNKNOWN
@@ -398,6 +423,7 @@ class Policy:
             confidence_permille=confidence,
             speed_mhz=self.speed_mhz,
             band_k1=self.band_k1,
+            novelty_avg_q8=mean,
         )
 
 

@@ -136,9 +136,9 @@ class AppRun:
         machine: policy.Machine | None = None,
     ) -> list[str]:
         """Differences between the device's decisions and :mod:`vmon.dsp.policy`'s, one
-        line each (empty: identical): state, vote, novelty and its threshold, whether it is
-        commissioned, the fault type with its source and confidence, the shaft rate the
-        typing uses and its band, window by window. ``commission``: (clip index, windows),
+        line each (empty: identical): state, vote, novelty, its mean and their threshold,
+        whether it is commissioned, the fault type with its source and confidence, the shaft
+        rate the typing uses and its band, window by window. ``commission``: (clip index, windows),
         the ``vmon baseline learn`` typed before that clip; ``machine``: the profile set on
         the device before the first clip (default: none)."""
         cfg = md.feature_config
@@ -172,6 +172,7 @@ class AppRun:
                     "state": policy.STATES[out.state],
                     "vote": policy.STATES[out.vote],
                     "nov_q8": out.novelty_q8,
+                    "nov_avg_q8": out.novelty_avg_q8,
                     "thr_q8": base.threshold_q8 if base is not None else 0,
                     "comm": int(out.commissioned),
                     "fault": out.fault,

@@ -120,7 +120,7 @@ class Evaluator:
                 f[i], spectra[i], zone_vote(float(vel[i]), self.zones), scores[i], bool(clean[i])
             )
             trace.t_s.append(float(starts[i] + self.cfg.window) / self.cfg.fs_hz)
-            trace.novelty.append(out.novelty_q8 / 256 if out.novelty_q8 >= 0 else math.nan)
+            trace.novelty.append(out.novelty_avg_q8 / 256 if out.novelty_avg_q8 >= 0 else math.nan)
             trace.state.append(out.state)
             trace.fault.append(out.fault)
             trace.source.append(out.source)

@@ -67,12 +67,13 @@ static void print_window(const struct vmon_window_msg *m)
 	}
 	add("\"vote\":\"%s\",\"state\":\"%s\",\"fault\":\"%s\",\"src\":\"%s\","
 	       "\"fconf\":%u,\"spd_mhz\":%u,\"band\":%d,\"zone\":\"%s\","
-	       "\"vel_um_s\":%u,\"nov_q8\":%d,\"thr_q8\":%u,\"comm\":%u,\"causes\":%u,"
-	       "\"fb\":%u}\n",
+	       "\"vel_um_s\":%u,\"nov_q8\":%d,\"nov_avg_q8\":%d,\"thr_q8\":%u,\"comm\":%u,"
+	       "\"causes\":%u,\"fb\":%u}\n",
 	       vmon_decision_state_str(d->vote), vmon_decision_state_str(d->state),
 	       vmon_fault_str(d->fault), vmon_fault_source_str(d->fault_source),
 	       d->fault_confidence_permille, d->speed_mhz, d->band_k1, vmon_zone_str(d->zone),
-	       d->velocity_um_s, d->novelty_q8, d->threshold_q8, d->commissioned ? 1U : 0U,
+	       d->velocity_um_s, d->novelty_q8, d->novelty_avg_q8, d->threshold_q8,
+	       d->commissioned ? 1U : 0U,
 	       d->causes, d->fallback);
 	flush();
 }

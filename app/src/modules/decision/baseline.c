@@ -25,6 +25,9 @@ BUILD_ASSERT(CONFIG_VMON_DECISION_BASELINE_WINDOWS_MAX <= VMON_DECISION_COMMISSI
 BUILD_ASSERT(VMON_DECISION_Z2_CAP_Q8 == 256 * 256, "the cap test below divides by 2^8");
 BUILD_ASSERT((uint64_t)VMON_DECISION_FEATURES_MAX * VMON_DECISION_Z2_CAP_Q8 <= UINT32_MAX,
 	     "the novelty sum fits 32 bits");
+BUILD_ASSERT(VMON_DECISION_NOVELTY_AVG >= 1 && VMON_DECISION_NOVELTY_AVG <= UINT8_MAX &&
+		     (uint64_t)VMON_DECISION_NOVELTY_AVG * VMON_DECISION_Z2_CAP_Q8 <= UINT32_MAX,
+	     "the novelty mean's counters are uint8_t and its sum fits 32 bits");
 
 bool features_in_range(const int32_t *f, size_t n)
 {
@@ -75,6 +78,24 @@ uint32_t baseline_novelty_q8(const struct baseline *b, const int32_t *f)
 	return b->n_features > 0 ? sum / b->n_features : 0U;
 }
 
+void novelty_mean_reset(struct novelty_mean *m)
+{
+	memset(m, 0, sizeof(*m));
+}
+
+uint32_t novelty_mean_push(struct novelty_mean *m, uint32_t novelty_q8)
+{
+	uint32_t sum = 0;
+
+	m->v[m->head] = novelty_q8;
+	m->head = (uint8_t)((m->head + 1U) % VMON_DECISION_NOVELTY_AVG);
+	m->filled = (uint8_t)MIN(m->filled + 1U, VMON_DECISION_NOVELTY_AVG);
+	for (uint8_t i = 0; i < m->filled; i++) {
+		sum += m->v[i];
+	}
+	return sum / m->filled;
+}
+
 void commissioning_reset(struct commissioning *c, size_t n_features, uint32_t target)
 {
 	memset(c, 0, sizeof(*c));
@@ -94,7 +115,10 @@ bool commissioning_add(struct commissioning *c, const int32_t *f, bool top_norma
 
 			sum += baseline_z2_q8(c->count, c->s[i], d, f[i]);
 		}
-		c->max_novelty_q8 = MAX(c->max_novelty_q8, sum / c->n_features);
+		/* Outside MAX(), which evaluates its arguments twice. */
+		uint32_t mean = novelty_mean_push(&c->recent, sum / c->n_features);
+
+		c->max_novelty_q8 = MAX(c->max_novelty_q8, mean);
 	}
 	for (uint32_t i = 0; i < c->n_features; i++) {
 		c->s[i] += f[i];

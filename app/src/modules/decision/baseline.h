@@ -52,13 +52,21 @@ struct baseline {
 	int64_t d[VMON_DECISION_FEATURES_MAX];
 };
 
+/* The last VMON_DECISION_NOVELTY_AVG novelties (all zero: empty). */
+struct novelty_mean {
+	uint32_t v[VMON_DECISION_NOVELTY_AVG];
+	uint8_t head;
+	uint8_t filled;
+};
+
 /* A commissioning in progress. */
 struct commissioning {
 	uint32_t n_features;
 	uint32_t target;
 	uint32_t count;
 	uint32_t agree; /* windows the classifier called normal */
-	uint32_t max_novelty_q8;
+	uint32_t max_novelty_q8; /* of the second half's means */
+	struct novelty_mean recent;
 	int32_t s[VMON_DECISION_FEATURES_MAX];
 	int64_t q[VMON_DECISION_FEATURES_MAX];
 };
@@ -71,6 +79,11 @@ uint32_t baseline_z2_q8(uint32_t n_windows, int32_t s, int64_t d, int32_t f);
 
 /* Mean over features of baseline_z2_q8 (floor). */
 uint32_t baseline_novelty_q8(const struct baseline *b, const int32_t *f);
+
+void novelty_mean_reset(struct novelty_mean *m);
+
+/* Push one novelty; returns the mean (floor) of those kept, this one included. */
+uint32_t novelty_mean_push(struct novelty_mean *m, uint32_t novelty_q8);
 
 void commissioning_reset(struct commissioning *c, size_t n_features, uint32_t target);
 

@@ -109,6 +109,7 @@ static struct {
 	struct vmon_decision_zones zones;
 	bool zones_overridden;
 	struct hyst_ctx hyst;
+	struct novelty_mean novelty; /* the vote's last clean novelties */
 	struct bl_ctx bl;
 	int load_err;
 	int save_err;
@@ -289,7 +290,9 @@ static void bl_learned_entry(void *o)
 {
 	struct bl_ctx *b = o;
 
-	/* A new baseline: the typing's energy rises are measured against it from now on. */
+	/* A new baseline: novelties and the typing's energy rises are measured against it from
+	 * now on. */
+	novelty_mean_reset(&dec.novelty);
 	if (typing_on()) {
 		typing_reset();
 	}
@@ -526,6 +529,7 @@ int vmon_decision_init(const struct vmon_decision_config *cfg)
 	vmon_decision_zones_default(&dec.zones);
 	dec.zones_overridden = false;
 	hyst_reset(&dec.hyst);
+	novelty_mean_reset(&dec.novelty);
 	dec.fault = VMON_FAULT_NONE;
 	dec.fault_source = VMON_FAULT_SOURCE_NONE;
 	dec.fault_confidence = 0;
@@ -697,6 +701,7 @@ int vmon_decision_update(const struct vmon_decision_input *in, struct vmon_decis
 	out->fallback = in->flags & VMON_DECISION_FB_ALL;
 	out->label = VMON_LABEL_NORMAL;
 	out->novelty_q8 = -1;
+	out->novelty_avg_q8 = -1;
 
 	if (in->features == NULL ||
 	    !features_in_range(in->features, dec.cfg.n_features)) {
@@ -734,13 +739,15 @@ int vmon_decision_update(const struct vmon_decision_input *in, struct vmon_decis
 
 	if (base != NULL && clean) {
 		uint32_t nov = baseline_novelty_q8(base, in->features);
+		uint32_t mean = novelty_mean_push(&dec.novelty, nov);
 		enum vmon_decision_state level =
-			nov > base->threshold_q8 * VMON_DECISION_ALARM_FACTOR ? VMON_DECISION_ALARM
-			: nov > base->threshold_q8			     ? VMON_DECISION_WARNING
-									     : VMON_DECISION_NORMAL;
+			mean > base->threshold_q8 * VMON_DECISION_ALARM_FACTOR ? VMON_DECISION_ALARM
+			: mean > base->threshold_q8			      ? VMON_DECISION_WARNING
+									      : VMON_DECISION_NORMAL;
 
-		raised = nov > base->threshold_q8;
+		raised = mean > base->threshold_q8;
 		out->novelty_q8 = (int32_t)nov;
+		out->novelty_avg_q8 = (int32_t)mean;
 		out->vote = MAX(out->vote, level);
 		out->causes |= level != VMON_DECISION_NORMAL ? VMON_DECISION_CAUSE_NOVELTY : 0;
 	}
@@ -784,6 +791,7 @@ int vmon_decision_reset(void)
 {
 	k_mutex_lock(&dec_lock, K_FOREVER);
 	hyst_reset(&dec.hyst);
+	novelty_mean_reset(&dec.novelty);
 	dec.fault = VMON_FAULT_NONE;
 	dec.fault_source = VMON_FAULT_SOURCE_NONE;
 	dec.fault_confidence = 0;

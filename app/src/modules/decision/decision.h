@@ -8,10 +8,13 @@
  *
  *   zone level    A, B -> normal    C -> warning    D -> alarm     (always applied)
  *   uncommissioned (no baseline learned on this machine): vote = zone level
- *   commissioned, clean window:
- *       novelty_q8 > threshold_q8                  -> warning
- *       novelty_q8 > VMON_DECISION_ALARM_FACTOR x threshold_q8 -> alarm
+ *   commissioned, clean window (m = novelty_avg_q8, the mean novelty of the last
+ *   VMON_DECISION_NOVELTY_AVG clean windows, fewer after a reset or a new baseline):
+ *       m > threshold_q8                           -> warning
+ *       m > VMON_DECISION_ALARM_FACTOR x threshold_q8 -> alarm
  *       vote = max(zone level, novelty level)
+ *   A fault persists and a normal fluctuation does not: averaging before the threshold
+ *   finds weak faults whose single windows straddle it.
  *
  *   A window is clean when features are passed and no input flag is set (saturated,
  *   stuck, out of range). The model's flags do not stop novelty: it scores the device's
@@ -41,8 +44,9 @@
  * VMON_DECISION_VAR_FLOOR), VMON_DECISION_Z2_CAP_Q8), the squared z-score in Q8, capped so a
  * glitch in one band cannot make a window novel; novelty_q8 = sum z2_i / n (floor).
  * Threshold: each window of the commissioning's second half is scored against the sums of
- * every commissioning window before it; threshold_q8 = max(VMON_DECISION_MIN_THRESHOLD_Q8,
- * (highest such novelty x VMON_DECISION_THRESHOLD_MARGIN_Q8) >> 8): set on the machine, not
+ * every commissioning window before it and averaged as the vote averages; threshold_q8 =
+ * max(VMON_DECISION_MIN_THRESHOLD_Q8, (highest such mean x VMON_DECISION_THRESHOLD_MARGIN_Q8)
+ * >> 8): set on the machine, not
  * carried from the training rig. The classifier counts as validated on this machine when it
  * called at least VMON_DECISION_CLASSIFIER_AGREE_PERMILLE of the commissioning windows
  * normal (reported; the physics typing will use it).
@@ -95,6 +99,8 @@ extern "C" {
 #define VMON_DECISION_MIN_THRESHOLD_Q8     1024
 /** Novelty above this many times the threshold votes alarm. */
 #define VMON_DECISION_ALARM_FACTOR         4
+/** The vote compares the mean novelty of this many last clean windows. */
+#define VMON_DECISION_NOVELTY_AVG          4
 /** The classifier is validated on this machine when it called this share of the
  *  commissioning windows normal. */
 #define VMON_DECISION_CLASSIFIER_AGREE_PERMILLE 980
@@ -221,6 +227,7 @@ struct vmon_decision_output {
 	uint16_t confidence_permille;   /**< its probability, 0..1000 */
 	bool commissioned;              /**< a baseline learned on this machine is in use */
 	int32_t novelty_q8;             /**< -1 when uncommissioned or the window is not clean */
+	int32_t novelty_avg_q8;         /**< the mean the vote compared; -1 as novelty_q8 */
 	uint32_t threshold_q8;          /**< 0 when uncommissioned */
 	enum vmon_fault_source fault_source;
 	uint16_t fault_confidence_permille; /**< of the named type (0: none or unknown) */

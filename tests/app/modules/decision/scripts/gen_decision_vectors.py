@@ -100,7 +100,11 @@ def commission(
     return p, outs
 
 
-def probe(p: pol.Policy, f: list[int]) -> pol.WindowOut:
+def probe(p: pol.Policy, f: list[int], alone: bool = True) -> pol.WindowOut:
+    """One window; ``alone``: after a reset, so the vote's mean novelty is its own (the
+    ztest calls vmon_decision_reset() before it)."""
+    if alone:
+        p.reset_run()
     feats = np.asarray(f, dtype=np.int32)
     return p.update(feats, np.zeros(p.cfg.window, np.int32), pol.NORMAL, scores(0))
 
@@ -188,6 +192,9 @@ def text() -> str:
     assert p_n.baseline == b and p.classifier_validated and not p_n.classifier_validated
     probe_f = probes(p, lcg)
     probe_out = [probe(p, f) for f in probe_f]
+    p.reset_run()
+    run_out = [probe(p, f, alone=False) for f in probe_f]
+    assert [o.novelty_q8 for o in run_out] == [o.novelty_q8 for o in probe_out]
 
     flat = [[STRICT_WINDOW * (1 - 2 * (w % 2))] * N_FEATURES for w in range(4)]
     ps, _ = commission(flat, [True] * 4, [0] * 4)
@@ -294,9 +301,20 @@ static const int32_t ref_probe[REF_N_PROBES][REF_N_FEATURES] = {{
 static const int32_t ref_probe_novelty_q8[REF_N_PROBES] = {{
 {c_list(o.novelty_q8 for o in probe_out)}
 }};
-/* Their vote in zone A (0 normal, 1 warning, 2 alarm). */
+/* Their vote in zone A (0 normal, 1 warning, 2 alarm), each alone after a reset. */
 static const uint8_t ref_probe_vote[REF_N_PROBES] = {{
 {c_list(o.vote for o in probe_out)}
+}};
+/* The probes in a row after one reset: the vote compares the mean novelty of the last
+ * {pol.NOVELTY_AVG} windows (novelty_avg_q8), then the state after hysteresis. */
+static const int32_t ref_run_novelty_avg_q8[REF_N_PROBES] = {{
+{c_list(o.novelty_avg_q8 for o in run_out)}
+}};
+static const uint8_t ref_run_vote[REF_N_PROBES] = {{
+{c_list(o.vote for o in run_out)}
+}};
+static const uint8_t ref_run_state[REF_N_PROBES] = {{
+{c_list(o.state for o in run_out)}
 }};
 
 /* A commissioning of four windows, every feature +{STRICT_WINDOW}, -{STRICT_WINDOW}, ...:

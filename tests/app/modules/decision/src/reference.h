@@ -94,7 +94,7 @@ static const int64_t ref_d[REF_N_FEATURES] = {
 	292610784LL, 471034041LL, 125900544LL, 352363425LL,
 	178328964LL
 };
-#define REF_THRESHOLD_Q8 2532U
+#define REF_THRESHOLD_Q8 1372U
 #define REF_VALIDATED     1
 #define REF_NOT_VALIDATED 0
 
@@ -140,18 +140,18 @@ static const int32_t ref_probe[REF_N_PROBES][REF_N_FEATURES] = {
 	6782, 6798, 7216, 7406, 7388
 	},
 	{
-	4096, -32725, 32723, 2897, 3010, 3175, 3370, 3505,
-	3615, 4279, 4453, 4010, 4275, 4318, 4636, 4733,
-	4833, 4992, 5065, 5258, 5293, 5523, 5800, 5962,
-	6185, 6255, 6322, 6318, 6651, 7908, 6997, 6939,
-	7287, 7555, 7561, 7809, 7834
+	4096, -32725, 32723, 2769, 2882, 3047, 3242, 3377,
+	3487, 4151, 4325, 3882, 4147, 4190, 4508, 4605,
+	4705, 4864, 4937, 5130, 5165, 5395, 5672, 5834,
+	6057, 6127, 6194, 6190, 6523, 7780, 6869, 6811,
+	7159, 7427, 7433, 7681, 7706
 	},
 	{
-	4096, -32725, 32723, 3361, 3474, 3639, 3834, 3969,
-	4079, 4743, 4917, 4474, 4739, 4782, 5100, 5197,
-	5297, 5456, 5529, 5722, 5757, 5987, 6264, 6426,
-	6649, 6719, 6786, 6782, 7115, 8372, 7461, 7403,
-	7751, 8019, 8025, 8273, 8298
+	4096, -32725, 32723, 3117, 3230, 3395, 3590, 3725,
+	3835, 4499, 4673, 4230, 4495, 4538, 4856, 4953,
+	5053, 5212, 5285, 5478, 5513, 5743, 6020, 6182,
+	6405, 6475, 6542, 6538, 6871, 8128, 7217, 7159,
+	7507, 7775, 7781, 8029, 8054
 	},
 	{
 	4096, -32725, 32723, 2469, 2582, 2747, 2942, 3077,
@@ -176,11 +176,22 @@ static const int32_t ref_probe[REF_N_PROBES][REF_N_FEATURES] = {
 	}
 };
 static const int32_t ref_probe_novelty_q8[REF_N_PROBES] = {
-	349, 349, 54, 2569, 10188, 2010, 62016, 2001
+	349, 349, 54, 1401, 5521, 2010, 62016, 2001
 };
-/* Their vote in zone A (0 normal, 1 warning, 2 alarm). */
+/* Their vote in zone A (0 normal, 1 warning, 2 alarm), each alone after a reset. */
 static const uint8_t ref_probe_vote[REF_N_PROBES] = {
-	0, 0, 0, 1, 2, 0, 2, 0
+	0, 0, 0, 1, 2, 1, 2, 1
+};
+/* The probes in a row after one reset: the vote compares the mean novelty of the last
+ * 4 windows (novelty_avg_q8), then the state after hysteresis. */
+static const int32_t ref_run_novelty_avg_q8[REF_N_PROBES] = {
+	349, 349, 250, 538, 1831, 2246, 17737, 17887
+};
+static const uint8_t ref_run_vote[REF_N_PROBES] = {
+	0, 0, 0, 0, 1, 1, 2, 2
+};
+static const uint8_t ref_run_state[REF_N_PROBES] = {
+	0, 0, 0, 0, 0, 0, 1, 1
 };
 
 /* A commissioning of four windows, every feature +64, -64, ...:

@@ -162,8 +162,11 @@ ZTEST(decision_baseline, test_commissioning_matches_python)
 
 		zassert_ok(vmon_decision_novelty(ref_probe[k], T_N_FEATURES, &nov));
 		zassert_equal(nov, ref_probe_novelty_q8[k], "probe %d: %d", k, nov);
+		/* Alone after a reset: the vote's mean is the window's own novelty. */
+		zassert_ok(vmon_decision_reset());
 		zassert_ok(t_decide(ref_probe[k], 0, t_scores(VMON_LABEL_NORMAL), 0.0f, &out));
 		zassert_equal(out.novelty_q8, ref_probe_novelty_q8[k], "probe %d", k);
+		zassert_equal(out.novelty_avg_q8, ref_probe_novelty_q8[k], "probe %d", k);
 		zassert_equal(out.vote, ref_probe_vote[k], "probe %d", k);
 		zassert_equal(out.causes, out.vote != VMON_DECISION_NORMAL
 						  ? VMON_DECISION_CAUSE_NOVELTY
@@ -172,6 +175,31 @@ ZTEST(decision_baseline, test_commissioning_matches_python)
 		zassert_equal(out.threshold_q8, REF_THRESHOLD_Q8);
 		zassert_equal(out.fallback, 0);
 	}
+}
+
+/* In a row, the vote compares the mean novelty of the last VMON_DECISION_NOVELTY_AVG windows:
+ * a single novel window among normal ones is diluted, a run of them is not. */
+ZTEST(decision_baseline, test_vote_compares_the_mean_novelty)
+{
+	struct vmon_decision_output out;
+	int diluted = 0;
+
+	t_commission_reference(ref_labels_validated);
+	zassert_ok(vmon_decision_reset());
+	for (int k = 0; k < REF_N_PROBES; k++) {
+		zassert_ok(t_decide(ref_probe[k], 0, t_scores(VMON_LABEL_NORMAL), 0.0f, &out));
+		zassert_equal(out.novelty_q8, ref_probe_novelty_q8[k], "probe %d", k);
+		zassert_equal(out.novelty_avg_q8, ref_run_novelty_avg_q8[k], "probe %d: %d", k,
+			      out.novelty_avg_q8);
+		zassert_equal(out.vote, ref_run_vote[k], "probe %d", k);
+		if (CONFIG_VMON_DECISION_HYST_N == REF_HYST_N &&
+		    CONFIG_VMON_DECISION_HYST_M == REF_HYST_M) {
+			/* the reference's states are for its N of M */
+			zassert_equal(out.state, ref_run_state[k], "probe %d: %d", k, out.state);
+		}
+		diluted += out.vote < ref_probe_vote[k];
+	}
+	zassert_true(diluted > 0, "the reference shows a vote the mean lowers");
 }
 
 ZTEST(decision_baseline, test_classifier_not_validated_below_980_permille)

@@ -181,6 +181,7 @@ ZTEST(decision_persist, test_record_written_by_someone_else_is_used)
 	zassert_equal(st.threshold_q8, REF_THRESHOLD_Q8);
 	zassert_equal(st.classifier_validated, REF_VALIDATED);
 	assert_reference_probes();
+	zassert_ok(vmon_decision_reset());
 	zassert_ok(t_decide(ref_probe[4], 0, NULL, 0.0f, &out));
 	zassert_equal(out.vote, ref_probe_vote[4]);
 }

@@ -247,9 +247,12 @@ ZTEST(decision_policy, test_novelty_thresholds_are_strict)
 		enum vmon_decision_state want;
 		uint32_t nov;
 
+		/* Each alone: the vote's mean novelty is the window's own. */
+		zassert_ok(vmon_decision_reset());
 		zassert_ok(decide(S_NORMAL, VMON_LABEL_COUNT, ref_strict_value[i], 0.0f, 0, &out));
 		zassert_equal(out.novelty_q8, ref_strict_novelty_q8[i], "v %d: %d",
 			      ref_strict_value[i], out.novelty_q8);
+		zassert_equal(out.novelty_avg_q8, out.novelty_q8);
 		zassert_equal(out.vote, ref_strict_vote[i], "v %d", ref_strict_value[i]);
 		nov = (uint32_t)out.novelty_q8;
 		want = nov > VMON_DECISION_ALARM_FACTOR * t ? VMON_DECISION_ALARM
@@ -379,6 +382,8 @@ ZTEST(decision_policy, test_fallback_every_reason)
 			const uint8_t causes = (zone ? VMON_DECISION_CAUSE_ZONE : 0) |
 					       (clean ? VMON_DECISION_CAUSE_NOVELTY : 0);
 
+			/* Each window alone: the vote's mean novelty is its own. */
+			zassert_ok(vmon_decision_reset());
 			zassert_ok(decide(cases[i].scores, cases[i].n, cases[i].v,
 					  t_velocity(zones[j].zone), cases[i].flags, &out));
 			zassert_equal(out.fallback, cases[i].fallback, "case %u: 0x%x", i,
@@ -643,8 +648,8 @@ ZTEST(decision_policy, test_fault_type)
 	zassert_equal(out.state, VMON_DECISION_ALARM);
 	zassert_equal(out.fault, VMON_FAULT_UNKNOWN);
 
-	/* back to normal: no fault */
-	for (int k = 0; k < M; k++) {
+	/* back to normal: no fault (once the mean novelty holds no alarm window) */
+	for (int k = 0; k < M + VMON_DECISION_NOVELTY_AVG - 1; k++) {
 		zassert_ok(decide(S_OUTER, 4, V_QUIET, 0.0f, 0, &out));
 	}
 	zassert_equal(out.state, VMON_DECISION_NORMAL);
