@@ -19,8 +19,9 @@ After commissioning a window votes *warning* when the mean novelty is above the 
 state. A fault type is named only while the state is raised: the envelope typing's verdict
 (:mod:`vmon.dsp.envelope`) when it names one, else the classifier's class when the classifier
 was validated on this machine (it called at least ``CLASSIFIER_AGREE_PERMILLE`` of the
-commissioning windows normal), is confident, and the envelope's scores lean the same way;
-otherwise ``unknown``.
+commissioning windows normal), is confident, and the envelope's scores lean the same way or
+the envelope has no period verdict yet (the first ~0.7 s of a raised state); otherwise
+``unknown``.
 """
 
 from __future__ import annotations
@@ -316,12 +317,13 @@ class Policy:
             self.band_k1 = k1
             self._env.reset()
 
-    def _physics_leans_to(self, kind: str) -> bool:
-        """The envelope's last scores favour ``kind`` (strictly highest, above zero) though
-        too weakly to name it: a classifier trained elsewhere may name a type only with
-        that support (it agreed with "normal" on site, which says little of its types)."""
+    def _physics_allows(self, kind: str) -> bool:
+        """The envelope has no period verdict yet, or its last scores favour ``kind``
+        (strictly highest, above zero) though too weakly to name it: a classifier trained
+        elsewhere may name a type only where the physics does not speak against it (it
+        agreed with "normal" on site, which says little of its types)."""
         if self.verdict is None:
-            return False
+            return True
         s = self.verdict.scores_q8
         return s[kind] > 0 and all(s[kind] > v for t, v in s.items() if t != kind)
 
@@ -410,7 +412,7 @@ class Policy:
                 and top != 0
                 and conf >= CLASSIFIER_CONFIDENCE_PERMILLE
                 and self.labels[top] in env.TYPES
-                and self._physics_leans_to(self.labels[top])
+                and self._physics_allows(self.labels[top])
             ):
                 fault, source, confidence = self.labels[top], "classifier", conf
         return WindowOut(

@@ -83,7 +83,7 @@ def test_commissioning_sets_baseline_threshold_and_classifier_trust() -> None:
     assert all(o.state == pol.NORMAL and o.commissioned for o in outs)
 
 
-def test_novel_windows_raise_and_the_classifier_names_only_with_support() -> None:
+def test_novel_windows_raise_and_the_classifier_names_only_unopposed() -> None:
     for agree in (True, False):
         rng = np.random.default_rng(4)
         p = _machine()
@@ -95,14 +95,18 @@ def test_novel_windows_raise_and_the_classifier_names_only_with_support() -> Non
         outs = [p.update(row, SPECTRUM, pol.NORMAL, _scores(3)) for row in far[:6]]
         assert [o.state for o in outs[:2]] == [pol.NORMAL, pol.NORMAL]
         assert outs[2].state == pol.ALARM and outs[2].vote == pol.ALARM
-        # No envelope verdict yet: even a validated classifier names nothing.
-        assert outs[-1].fault == env.UNKNOWN and outs[-1].source == ""
+        # No envelope verdict yet: nothing speaks against a validated classifier.
+        assert outs[-1].fault == ("outer_race" if agree else env.UNKNOWN)
+        assert outs[-1].source == ("classifier" if agree else "")
         # Envelope scores that lean to its class (too weakly for the physics to name it).
         p.verdict = env.Verdict(env.UNKNOWN, 0, {"inner_race": 0, "ball": 90, "outer_race": 200})
         out = p.update(far[6], SPECTRUM, pol.NORMAL, _scores(3))
         assert out.fault == ("outer_race" if agree else env.UNKNOWN)
         assert out.source == ("classifier" if agree else "")
         p.verdict = env.Verdict(env.UNKNOWN, 0, {"inner_race": 0, "ball": 200, "outer_race": 90})
+        assert p.update(far[6], SPECTRUM, pol.NORMAL, _scores(3)).fault == env.UNKNOWN
+        # A verdict without any line (no bearing known): no support either.
+        p.verdict = env.Verdict(env.UNKNOWN, 0, dict.fromkeys(env.TYPES, 0))
         assert p.update(far[6], SPECTRUM, pol.NORMAL, _scores(3)).fault == env.UNKNOWN
 
 

@@ -650,7 +650,7 @@ static void name_fault(struct vmon_decision_output *out, const struct baseline *
 	} else if (base != NULL && base->classifier_validated &&
 		   out->label != VMON_LABEL_NORMAL &&
 		   out->confidence_permille >= VMON_DECISION_CLASSIFIER_CONFIDENCE_PERMILLE &&
-		   typing_leans_to((uint8_t)(out->label - VMON_LABEL_INNER_RACE))) {
+		   typing_allows((uint8_t)(out->label - VMON_LABEL_INNER_RACE))) {
 		out->fault = (enum vmon_fault)out->label;
 		out->fault_source = VMON_FAULT_SOURCE_CLASSIFIER;
 		out->fault_confidence_permille = out->confidence_permille;

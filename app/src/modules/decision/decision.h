@@ -34,8 +34,9 @@
  * voted verdict when it names a type (CONFIG_VMON_DECISION_TYPING: envelope of a resonance
  * band at the bearing's defect frequencies, typing.h; source "physics"), else the classifier's
  * class when it was validated on this machine, is at least
- * VMON_DECISION_CLASSIFIER_CONFIDENCE_PERMILLE confident and the typing's scores lean the
- * same way (source "classifier"), else VMON_FAULT_UNKNOWN. Without a bearing in the machine
+ * VMON_DECISION_CLASSIFIER_CONFIDENCE_PERMILLE confident and the typing has no period
+ * verdict yet or its scores lean the same way (source "classifier"), else
+ * VMON_FAULT_UNKNOWN. Without a bearing in the machine
  * profile no type is named from the envelope.
  *
  * Baseline, in exact integers: commissioning sums, over its N clean windows, S_i = sum f_i

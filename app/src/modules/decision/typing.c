@@ -338,9 +338,15 @@ void typing_view(struct typing_view *out)
 	out->band_k1 = ty.band_k1;
 }
 
-bool typing_leans_to(uint8_t type)
+bool typing_allows(uint8_t type)
 {
-	if (!ty.have_verdict || type >= VMON_ENV_N_TYPES || ty.voted.scores_q8[type] <= 0) {
+	if (type >= VMON_ENV_N_TYPES) {
+		return false;
+	}
+	if (!ty.have_verdict) {
+		return true; /* nothing speaks against it yet */
+	}
+	if (ty.voted.scores_q8[type] <= 0) {
 		return false;
 	}
 	for (uint8_t t = 0; t < VMON_ENV_N_TYPES; t++) {

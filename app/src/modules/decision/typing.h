@@ -73,7 +73,8 @@ void typing_update(const int32_t *spectrum, bool raised, bool state_normal,
 
 void typing_view(struct typing_view *out);
 
-/** The last scores favour @p type (strictly highest, above zero): Policy._physics_leans_to. */
-bool typing_leans_to(uint8_t type);
+/** No period verdict yet, or the last scores favour @p type (strictly highest, above zero):
+ *  Policy._physics_allows. */
+bool typing_allows(uint8_t type);
 
 #endif /* VMON_DECISION_TYPING_H_ */
