@@ -562,6 +562,9 @@ int vmon_env_spectrum_input(const struct vmon_env_ring *r, int32_t *in)
 	const uint32_t up = (peak != 0U && bl < 30U) ? 30U - bl : 0U;
 	const uint32_t down = (bl > 30U) ? bl - 30U : 0U;
 	const int16_t *w = vmon_feat_window_q15;
+	/* Used when down == 0 only: then |mean| < 2^31 and the scale is at most 2^30. */
+	const int32_t m32 = (int32_t)mean;
+	const int32_t scale = (int32_t)1 << up;
 	uint32_t k = 0;
 
 	/* Oldest block first (the one written next): mantissa << shift, less the mean, scaled
@@ -576,9 +579,6 @@ int vmon_env_spectrum_input(const struct vmon_env_ring *r, int32_t *in)
 			/* |x - mean| <= peak < 2^30 and its << up stays below 2^30: int32
 			 * throughout, one 32x32->64 multiply a sample.
 			 */
-			const int32_t m32 = (int32_t)mean;
-			const int32_t scale = (int32_t)1 << up;
-
 			for (uint32_t i = 0; i < r->block; i++, k++) {
 				const int32_t x = (int32_t)((uint32_t)(int32_t)m[i] << sh);
 				const int32_t q = (x - m32) * scale;

@@ -102,6 +102,19 @@ struct bl_ctx {
 	struct baseline learned;
 };
 
+/* A window's fault naming (the status repeats the last one). */
+struct fault_naming {
+	enum vmon_fault fault;
+	enum vmon_fault_source source;
+	uint16_t confidence_permille;
+	uint32_t speed_mhz;
+};
+
+static const struct fault_naming no_fault = {
+	.fault = VMON_FAULT_NONE,
+	.source = VMON_FAULT_SOURCE_NONE,
+};
+
 static struct {
 	bool ready;
 	struct vmon_decision_config cfg;
@@ -116,11 +129,7 @@ static struct {
 	int storage_err;
 	uint32_t rejected;
 	bool typing_ready;
-	/* The last window's fault naming, for the status. */
-	enum vmon_fault fault;
-	enum vmon_fault_source fault_source;
-	uint16_t fault_confidence;
-	uint32_t speed_mhz;
+	struct fault_naming named; /* the last window's, for the status */
 } dec;
 
 /* dec_lock guards dec. It is never held while calling into settings, whose handler
@@ -530,10 +539,7 @@ int vmon_decision_init(const struct vmon_decision_config *cfg)
 	dec.zones_overridden = false;
 	hyst_reset(&dec.hyst);
 	novelty_mean_reset(&dec.novelty);
-	dec.fault = VMON_FAULT_NONE;
-	dec.fault_source = VMON_FAULT_SOURCE_NONE;
-	dec.fault_confidence = 0;
-	dec.speed_mhz = 0;
+	dec.named = no_fault;
 	dec.typing_ready = false;
 	if (IS_ENABLED(CONFIG_VMON_DECISION_TYPING)) {
 		/* Without it the node still decides; it names no type from the envelope. */
@@ -755,21 +761,25 @@ int vmon_decision_update(const struct vmon_decision_input *in, struct vmon_decis
 	hyst_push(&dec.hyst, out->vote);
 	out->state = dec.hyst.state;
 	out->changed = dec.hyst.changed;
-	if (typing_on() && (!clean || in->after_gap || in->spectrum == NULL)) {
-		typing_gap();
-	}
-	if (typing_on() && base != NULL && clean && in->spectrum != NULL) {
-		struct typing_machine m;
+	if (typing_on()) {
+		if (!clean || in->after_gap || in->spectrum == NULL) {
+			typing_gap();
+		}
+		if (base != NULL && clean && in->spectrum != NULL) {
+			struct typing_machine m;
 
-		machine_profile(&m);
-		typing_update(in->spectrum, raised, out->state == VMON_DECISION_NORMAL, base,
-			      in->features, &m);
+			machine_profile(&m);
+			typing_update(in->spectrum, raised, out->state == VMON_DECISION_NORMAL,
+				      base, in->features, &m);
+		}
 	}
 	name_fault(out, base);
-	dec.fault = out->fault;
-	dec.fault_source = out->fault_source;
-	dec.fault_confidence = out->fault_confidence_permille;
-	dec.speed_mhz = out->speed_mhz;
+	dec.named = (struct fault_naming){
+		.fault = out->fault,
+		.source = out->fault_source,
+		.confidence_permille = out->fault_confidence_permille,
+		.speed_mhz = out->speed_mhz,
+	};
 	if (out->changed) {
 		LOG_INF("state %s (fault %s, zone %s, novelty %d/%u, fallback 0x%x)",
 			vmon_decision_state_str(out->state), vmon_fault_str(out->fault),
@@ -792,10 +802,7 @@ int vmon_decision_reset(void)
 	k_mutex_lock(&dec_lock, K_FOREVER);
 	hyst_reset(&dec.hyst);
 	novelty_mean_reset(&dec.novelty);
-	dec.fault = VMON_FAULT_NONE;
-	dec.fault_source = VMON_FAULT_SOURCE_NONE;
-	dec.fault_confidence = 0;
-	dec.speed_mhz = 0;
+	dec.named = no_fault;
 	if (typing_on()) {
 		typing_reset_run();
 	}
@@ -815,10 +822,10 @@ int vmon_decision_get_status(struct vmon_decision_status *st)
 	}
 	*st = (struct vmon_decision_status){
 		.state = dec.hyst.state,
-		.fault = dec.fault,
-		.fault_source = dec.fault_source,
-		.fault_confidence_permille = dec.fault_confidence,
-		.speed_mhz = dec.speed_mhz,
+		.fault = dec.named.fault,
+		.fault_source = dec.named.source,
+		.fault_confidence_permille = dec.named.confidence_permille,
+		.speed_mhz = dec.named.speed_mhz,
 		.typing = typing_on(),
 		.commissioned = dec.bl.learned_valid,
 		.learning = bl_learning(),
