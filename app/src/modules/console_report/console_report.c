@@ -8,8 +8,9 @@
  *   @vmon status {"w":63,"state":"alarm",...,"cost_ns":{"acquire":...}}
  *
  * JSON objects a host parses line by line (vmon.firmware.device). Integers only: no float
- * formatting in printk (velocity in µm/s, novelty and its threshold in Q8: 256 is a mean
- * squared z-score of 1; -1 and 0 when uncommissioned).
+ * formatting in printk (velocity in µm/s, novelty, the window line's mean novelty that the
+ * vote compares, and their threshold in Q8: 256 is a mean squared z-score of 1; -1 and 0 when
+ * uncommissioned).
  */
 
 #include <stdarg.h>

@@ -781,9 +781,9 @@ int vmon_decision_update(const struct vmon_decision_input *in, struct vmon_decis
 		.speed_mhz = out->speed_mhz,
 	};
 	if (out->changed) {
-		LOG_INF("state %s (fault %s, zone %s, novelty %d/%u, fallback 0x%x)",
+		LOG_INF("state %s (fault %s, zone %s, mean novelty %d/%u, fallback 0x%x)",
 			vmon_decision_state_str(out->state), vmon_fault_str(out->fault),
-			vmon_zone_str(out->zone), out->novelty_q8, out->threshold_q8,
+			vmon_zone_str(out->zone), out->novelty_avg_q8, out->threshold_q8,
 			out->fallback);
 	}
 

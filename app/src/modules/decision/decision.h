@@ -219,7 +219,7 @@ struct vmon_decision_output {
 	enum vmon_decision_state state; /**< after hysteresis */
 	enum vmon_fault fault;          /**< fault type of @ref state */
 	bool changed;                   /**< state changed with this window */
-	enum vmon_decision_state vote;  /**< this window alone */
+	enum vmon_decision_state vote;  /**< this window's (its zone, the mean novelty) */
 	uint8_t causes;                 /**< VMON_DECISION_CAUSE_* of the vote */
 	uint32_t fallback;              /**< 0: model path; else VMON_DECISION_FB_* reasons */
 	enum vmon_zone zone;

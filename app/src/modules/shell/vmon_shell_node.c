@@ -68,8 +68,8 @@ static int cmd_status(const struct shell *sh, size_t argc, char **argv)
 		    st.last.fallback & VMON_DECISION_FB_MODEL_UNAVAILABLE ? "none"
 									   : vmon_label_str(st.last.label),
 		    st.last.confidence_permille);
-	shell_print(sh, "novelty_q8: %d threshold_q8: %u", st.last.novelty_q8,
-		    st.last.threshold_q8);
+	shell_print(sh, "novelty_q8: %d novelty_avg_q8: %d threshold_q8: %u", st.last.novelty_q8,
+		    st.last.novelty_avg_q8, st.last.threshold_q8);
 	shell_print(sh, "fallback: 0x%02x model_err: %d", st.last.fallback, st.model_err);
 	print_commissioning(sh, &ds);
 	return 0;
