@@ -42,7 +42,9 @@ def test_vmon_status_and_stats(shell: Shell) -> None:
     assert any(
         re.search(r"^commissioning: uncommissioned \(only the zones vote\)", ln) for ln in lines
     ), lines
-    assert any(re.search(r"^novelty_q8: -1 novelty_avg_q8: -1 threshold_q8: 0$", ln) for ln in lines), lines
+    assert any(
+        re.search(r"^novelty_q8: -1 novelty_avg_q8: -1 threshold_q8: 0$", ln) for ln in lines
+    ), lines
     # The product build types faults by physics; uncommissioned, nothing is typed yet.
     assert any(
         re.search(r"^typing: source none confidence_permille 0 speed_mhz 0$", ln) for ln in lines
