@@ -49,6 +49,17 @@ def demo(c: Context, data: str | None = None, retrain: bool = False) -> None:
     demo_mod.run(data_dir=data, retrain=retrain)
 
 
+@task
+@user_errors
+def codegen(c: Context) -> None:
+    """Rewrite the committed codecs from app/schema/payload.yaml (Python, JavaScript)."""
+    from vmon.codegen import payload
+    from vmon.paths import REPO_ROOT
+
+    for path in payload.write_committed(REPO_ROOT):
+        print(f"wrote {path.relative_to(REPO_ROOT)}")
+
+
 @task(
     help={
         "data": "dataset folder (default: $VMON_DATA, else ../shared/data)",

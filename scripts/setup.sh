@@ -26,6 +26,8 @@ install_debian_packages() {
   for pkg in "${DEB_PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
   done
+  # Node.js runs the JavaScript payload formatters' tests; any node on PATH will do.
+  command -v node >/dev/null || missing+=(nodejs)
   [ ${#missing[@]} -eq 0 ] && return 0
   local sudo=()
   if [ "$(id -u)" -ne 0 ]; then

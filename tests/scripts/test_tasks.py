@@ -16,6 +16,7 @@ TASKS = (
     "demo",
     "retrain",
     "embed",
+    "codegen",
     "memmap",
     "test",
     "bench",
