@@ -22,30 +22,16 @@ from vmon.memmap.analysis import analyze, zephyr_build_dir
 from vmon.memmap.budgets import DEFAULT_BUDGETS
 
 
-def board_names(board: str) -> list[str]:
-    """Budget keys for a board target, most specific first.
-
-    ``mps2/an521/cpu1`` -> mps2_an521_cpu1, mps2_an521, mps2; CMake's
-    ``qemu_cortex_m3/ti_lm3s6965`` (board + default SoC qualifier) -> ..., qemu_cortex_m3.
-    """
-    parts = [p for p in board.split("/") if p]
-    return ["_".join(parts[:n]) for n in range(len(parts), 0, -1)]
-
-
 def check(elf: Path, board: str, budget_path: Path) -> list[str]:
     """Lines to print; VmonError (message names every exceeded budget) when over."""
     grouping = groups.load()
     budget_set = None
     if budget_path.is_file():
-        for name in board_names(board):
-            budget_set = budgets_mod.load(budget_path, name, grouping)
-            if budget_set is not None:
-                board = name
-                break
+        budget_set = budgets_mod.load_for_board(budget_path, board, grouping)
     if budget_set is None:
         return [
             f"vmon memory budgets: NOT CHECKED, no budgets for board {board} in "
-            f"{budget_path.name} (add boards.{board_names(board)[0]})"
+            f"{budget_path.name} (add boards.{budgets_mod.board_names(board)[0]})"
         ]
     result = analyze(elf, grouping, build_dir=zephyr_build_dir(elf))
     lines = budgets_mod.evaluate(budget_set, result)

@@ -95,6 +95,25 @@ def parse_size(value: Any, key: str) -> int:
     return int(number)
 
 
+def board_names(board: str) -> list[str]:
+    """Budget keys for a board target, most specific first.
+
+    ``mps2/an521/cpu1`` -> mps2_an521_cpu1, mps2_an521, mps2; CMake's
+    ``qemu_cortex_m3/ti_lm3s6965`` (board + default SoC qualifier) -> ..., qemu_cortex_m3.
+    """
+    parts = [p for p in board.split("/") if p]
+    return ["_".join(parts[:n]) for n in range(len(parts), 0, -1)]
+
+
+def load_for_board(path: Path, board: str, grouping: Grouping) -> BudgetSet | None:
+    """Budgets of a board target (``rak4631/nrf52840``): its most specific key in ``path``."""
+    for name in board_names(board):
+        budget_set = load(path, name, grouping)
+        if budget_set is not None:
+            return budget_set
+    return None
+
+
 def load(path: Path, board: str, grouping: Grouping) -> BudgetSet | None:
     """Budgets of ``board`` in ``path`` (None when the file has none for it).
 

@@ -60,10 +60,11 @@ def run(
     budget_set = None
     if budgets or budget_path.is_file():
         # Checked before the (slower) ELF analysis so a typo fails fast.
-        budget_set = budgets_mod.load(budget_path, board, grouping)
+        budget_set = budgets_mod.load_for_board(budget_path, board, grouping)
     if check and budget_set is None:
         where = budget_path if budget_path.is_file() else f"{budget_path} (missing)"
-        raise VmonError(f"--check: no budgets for board {board} in {where}; add boards.{board}")
+        key = budgets_mod.board_names(board)[0]
+        raise VmonError(f"--check: no budgets for board {board} in {where}; add boards.{key}")
 
     build = Path(build_dir).expanduser() if build_dir else zephyr_build_dir(elf_path)
     if build_dir and not (build and build.is_dir()):

@@ -541,6 +541,24 @@ def test_check_needs_budgets_for_the_board(builds: Builds, tmp_path: Path) -> No
 
 
 @needs_gcc
+def test_check_finds_a_board_targets_budget_key(builds: Builds, tmp_path: Path) -> None:
+    # `-b mps2/an521/cpu1` or `qemu_cortex_m3/ti_lm3s6965` reads boards.<target with _>,
+    # as the build's own check does.
+    path = write_budgets(tmp_path / "b.yaml", "    regions: {flash: 96 KB}\n")
+    console = quiet()
+    cli.run(
+        elf=str(builds.fw),
+        board="qemu_cortex_m3/ti_lm3s6965",
+        check=True,
+        budgets=str(path),
+        console=console,
+    )
+    assert "all 1 budgets for qemu_cortex_m3/ti_lm3s6965 met" in printed(console)
+    with pytest.raises(VmonError, match=r"add boards\.mps2_an521_cpu1$"):
+        cli.run(elf=str(builds.fw), board="mps2/an521/cpu1", check=True, budgets=str(path))
+
+
+@needs_gcc
 def test_budget_on_a_region_the_elf_lacks_is_an_error(builds: Builds, tmp_path: Path) -> None:
     path = write_budgets(tmp_path / "b.yaml", "    regions: {ccm: 1 KB}\n")
     with pytest.raises(VmonError, match=r"regions\.ccm: unknown region 'ccm'"):
@@ -551,7 +569,7 @@ def test_budget_on_a_region_the_elf_lacks_is_an_error(builds: Builds, tmp_path: 
 
 
 def test_build_check_board_names_most_specific_first() -> None:
-    from vmon.memmap.__main__ import board_names
+    from vmon.memmap.budgets import board_names
 
     assert board_names("mps2/an521/cpu1") == ["mps2_an521_cpu1", "mps2_an521", "mps2"]
     assert board_names("qemu_cortex_m3/ti_lm3s6965") == [
