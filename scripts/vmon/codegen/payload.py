@@ -192,7 +192,10 @@ def load(path: Path = SCHEMA) -> dict[str, Any]:
 
 
 def _ctype(f: Mapping[str, Any]) -> str:
+    """The C member type: the field's width, or 32 bits when it saturates (the producer
+    assigns its counter or measurement as it is and the encoder clamps)."""
     width = 8 if f["bits"] <= 8 else 16 if f["bits"] <= 16 else 32
+    width = 32 if f["saturate"] else width
     return f"{'int' if f['signed'] else 'uint'}{width}_t"
 
 

@@ -34,7 +34,8 @@ ERRNO = {
 
 
 def _c_range(f: dict[str, Any]) -> tuple[int, int]:
-    width = 8 if f["bits"] <= 8 else 16 if f["bits"] <= 16 else 32
+    """The values the C member holds (vmon.codegen.payload._ctype)."""
+    width = 32 if f["saturate"] else 8 if f["bits"] <= 8 else 16 if f["bits"] <= 16 else 32
     if f["signed"]:
         return -(1 << (width - 1)), (1 << (width - 1)) - 1
     return 0, (1 << width) - 1
