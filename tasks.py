@@ -152,7 +152,7 @@ def flash(c: Context, board: str = "nrf52840dk/nrf52840") -> None:
     help={
         "python": "run only the Python tests",
         "firmware": "run only the firmware tests (twister)",
-        "platform": "twister platform (repeatable; default: qemu_cortex_m3 and mps2/an521/cpu1)",
+        "platform": "twister platform (repeatable; default: the QEMU boards and rak4631/nrf52840)",
     },
     iterable=["platform"],
 )

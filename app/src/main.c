@@ -3,7 +3,8 @@
  *
  * main() only wires the product modules together; each module lives in its own
  * folder under src/modules/ and is chosen in Kconfig. The measurement cycle
- * (processing) starts sampling and publishes on zbus; the reporting modules subscribe.
+ * (processing) starts sampling and publishes on zbus; the reporting modules subscribe, and
+ * the main thread then runs the reporting loop.
  */
 
 #include <zephyr/kernel.h>
@@ -12,6 +13,7 @@
 #include <vmon/version.h>
 
 #include "processing.h"
+#include "reporting.h"
 #include "vmon_model_config.h"
 
 LOG_MODULE_REGISTER(vmon_main, CONFIG_VMON_LOG_LEVEL);
@@ -29,5 +31,9 @@ int main(void)
 		return err;
 	}
 	LOG_INF("vmon: ready");
+	if (IS_ENABLED(CONFIG_VMON_REPORTING)) {
+		/* The main thread's stack does the reporting: encoding, flash, transports. */
+		vmon_reporting_run();
+	}
 	return 0;
 }

@@ -1,7 +1,9 @@
 """The application on QEMU, end to end: replay recordings, read its reports, compare.
 
 The firmware's console report module prints one line per record (``@vmon win {...}``,
-``@vmon event {...}``, ``@vmon status {...}``; app/src/modules/console_report). This module
+``@vmon event {...}``, ``@vmon status {...}``; app/src/modules/console_report), and its
+console transport prints the payload records a radio would send (``@vmon up {...}``, the
+bytes in hex; app/src/modules/reporting, decoded by :mod:`vmon.codec`). This module
 replays recordings into the application through the replay UART (:mod:`vmon.replay`),
 parses those lines, and computes what the Python tooling predicts for the same windows
 (features with CMSIS-DSP, quantization, the TFLM interpreter, and the decision policy of
@@ -26,6 +28,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from vmon import codec
 from vmon.dsp import features as feat
 from vmon.dsp import policy
 from vmon.errors import VmonError
@@ -33,12 +36,12 @@ from vmon.firmware import replay, workspace
 from vmon.ml.evaluate import DEFAULT_ZONES_UM_S, zone_vote
 from vmon.ml.model import MicroInterpreter, ModelDir
 
-RECORD = re.compile(r"@vmon (win|event|status) (.*?)\s*$")
+RECORD = re.compile(r"@vmon (win|event|status|up) (.*?)\s*$")
 
 
 def parse_records(lines: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
     """The ``@vmon`` records of a console, by kind; a malformed record is an error."""
-    out: dict[str, list[dict[str, Any]]] = {"win": [], "event": [], "status": []}
+    out: dict[str, list[dict[str, Any]]] = {"win": [], "event": [], "status": [], "up": []}
     for line in lines:
         m = RECORD.search(line)
         if m is None:
@@ -47,6 +50,18 @@ def parse_records(lines: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
             out[m.group(1)].append(json.loads(m.group(2)))
         except json.JSONDecodeError as err:
             raise VmonError(f"malformed device record ({err}): {line!r}") from None
+    return out
+
+
+def uplinks(records: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    """The payload records the console transport printed, decoded by :mod:`vmon.codec` (its
+    fPort checked), each with ``confirmed``; a record that does not decode is an error."""
+    out = []
+    for up in records["up"]:
+        rec = codec.decode(codec.parse_hex(up["hex"]), codec.UPLINK, up["fport"])
+        if rec["seq"] != up["seq"] % codec.SEQ_MOD:
+            raise VmonError(f"uplink {up['seq']} carries sequence number {rec['seq']}")
+        out.append({**rec, "confirmed": bool(up["confirmed"])})
     return out
 
 

@@ -232,7 +232,8 @@ def run_all(python: bool = True, firmware: bool = True, platforms: list[str] | N
     if python:
         pytest_code, pytest_result = run_pytest()
     if firmware:
-        twister_code, fw = run_twister(list(platforms or workspace.QEMU_BOARDS))
+        boards = (*workspace.QEMU_BOARDS, *workspace.BUILD_ONLY_BOARDS)
+        twister_code, fw = run_twister(list(platforms or boards))
         # Items that did not pass, by name: a skip inside a passing suite is seen here.
         if fw.not_run:
             names = ", ".join(item.split(":")[0] for item in fw.skipped)

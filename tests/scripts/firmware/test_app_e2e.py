@@ -40,12 +40,18 @@ def test_records_parse() -> None:
         'junk @vmon win {"w":0,"blk":1,"scores":[-128,127,-128,-128],"label":"inner_race"}',
         "uart:~$ plain line",
         '@vmon event {"type":"state","w":3,"state":"alarm","fault":"ball","detail":0}',
+        '@vmon up {"seq":7,"fport":1,"confirmed":1,"hex":"110700505d211c0000fbff"}',
     ]
     rec = device.parse_records(lines)
     assert [w["label"] for w in rec["win"]] == ["inner_race"]
     assert rec["event"][0]["state"] == "alarm" and rec["status"] == []
+    [up] = device.uplinks(rec)
+    assert (up["type"], up["seq"], up["fault"], up["confirmed"]) == ("event", 7, "ball", True)
     with pytest.raises(VmonError, match="malformed device record"):
         device.parse_records(['@vmon win {"w":0,'])
+    wrong_port = {"up": [{"seq": 7, "fport": 2, "confirmed": 1, "hex": "110700505d211c0000fbff"}]}
+    with pytest.raises(VmonError, match="ENOMSG"):
+        device.uplinks(wrong_port)
 
 
 def test_expected_windows_end_on_their_last_block() -> None:
@@ -170,6 +176,21 @@ def test_held_out_recordings_end_to_end() -> None:
     assert status[-1]["restarts"] <= len(order) - 1
     assert all(w["fb"] == 0 for got in run.windows_by_clip for w in got)
 
+    # (5) what a radio would send (the console transport): every event once, in order, as
+    # the payload record vmon.codec decodes, alarms confirmed; status and telemetry records
+    # on their period; sequence numbers rising without a repeat.
+    ups = device.uplinks(run.records)
+    seqs = [u["seq"] for u in ups]
+    assert seqs == sorted(set(seqs)), seqs
+    events = [u for u in ups if u["type"] == "event"]
+    assert [(u["kind"], u["state"], u["fault"]) for u in events] == [
+        (e["type"], e["state"], e["fault"]) for e in run.records["event"]
+    ]
+    assert all(u["confirmed"] for u in events)
+    statuses = [u for u in ups if u["type"] == "status"]
+    assert statuses and len(statuses) == sum(u["type"] == "telemetry" for u in ups)
+    assert statuses[-1]["commissioned"] == 1 and statuses[-1]["queue_dropped"] == 0
+
 
 # Decision fallback and sensor-fault bits (app/src/modules/decision/decision.h,
 # app/src/modules/processing/processing.h).
@@ -244,6 +265,12 @@ def test_bad_input_is_counted_reported_and_survived() -> None:
         causes |= e["detail"]
     assert causes == SENSOR_SATURATED | SENSOR_STUCK | SENSOR_BAD_FRAME | SENSOR_LOST, sensor
     assert sensor[-1]["type"] == "sensor_ok", sensor
+    # The same events as payload records for the radios, with their cause bits.
+    sent = [u for u in device.uplinks(rec) if u["type"] == "event"]
+    sent_sensor = [u for u in sent if u["kind"] in ("sensor_fault", "sensor_ok")]
+    assert [(u["kind"], u["detail"]) for u in sent_sensor] == [
+        (e["type"], e["detail"]) for e in sensor
+    ]
     # Counted: the status record at window 64.
     status = rec["status"]
     assert status, "no status record"

@@ -106,15 +106,9 @@ static void print_status(const struct vmon_status_msg *s)
 	       "\"bad_frames\":%u,\"seq_missing\":%u,",
 	       c->blocks, c->windows, c->restarts, c->saturated, c->stuck, c->fallback,
 	       c->model_errors, c->dropped, s->overruns, s->bad_frames, s->seq_missing);
-	add("\"cost_ns\":{\"acquire\":%u,\"features\":%u,\"inference\":%u,\"decision\":%u},"
-	       "\"cost_cycles\":{\"acquire\":%u,\"features\":%u,\"inference\":%u,"
-	       "\"decision\":%u}}\n",
+	add("\"cost_ns\":{\"acquire\":%u,\"features\":%u,\"inference\":%u,\"decision\":%u}}\n",
 	       s->cost[VMON_STAGE_ACQUIRE].mean_ns, s->cost[VMON_STAGE_FEATURES].mean_ns,
-	       s->cost[VMON_STAGE_INFERENCE].mean_ns, s->cost[VMON_STAGE_DECISION].mean_ns,
-	       (uint32_t)s->cost[VMON_STAGE_ACQUIRE].mean_cycles,
-	       (uint32_t)s->cost[VMON_STAGE_FEATURES].mean_cycles,
-	       (uint32_t)s->cost[VMON_STAGE_INFERENCE].mean_cycles,
-	       (uint32_t)s->cost[VMON_STAGE_DECISION].mean_cycles);
+	       s->cost[VMON_STAGE_INFERENCE].mean_ns, s->cost[VMON_STAGE_DECISION].mean_ns);
 	flush();
 }
 

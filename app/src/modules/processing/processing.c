@@ -131,6 +131,8 @@ static void publish_event(enum vmon_event_type type, int32_t detail,
 		.window = p.counters.windows,
 		.state = d != NULL ? d->state : VMON_DECISION_NORMAL,
 		.fault = d != NULL ? d->fault : VMON_FAULT_NONE,
+		.fault_source = d != NULL ? d->fault_source : VMON_FAULT_SOURCE_NONE,
+		.fault_confidence_permille = d != NULL ? d->fault_confidence_permille : 0U,
 		.detail = detail,
 	};
 	int err = zbus_chan_pub(&VMON_EVENT_CHAN, &ev, K_MSEC(100));

@@ -77,6 +77,8 @@ struct vmon_event_msg {
 	uint32_t window;
 	enum vmon_decision_state state;
 	enum vmon_fault fault;
+	enum vmon_fault_source fault_source;  /**< where @ref fault comes from */
+	uint16_t fault_confidence_permille;   /**< of the named type (0: none or unknown) */
 	/** STATE: decision fallback bits; SENSOR_*: VMON_SENSOR_* bits; MODEL_FAULT: -errno
 	 *  or VMON_DECISION_FB_* bits; BASELINE: windows learned. */
 	int32_t detail;
