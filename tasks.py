@@ -150,6 +150,29 @@ def flash(c: Context, board: str = "nrf52840dk/nrf52840") -> None:
 
 @task(
     help={
+        "target": "fuzz target (config: downlink/BLE configuration decoder)",
+        "seconds": "how long to fuzz",
+    }
+)
+@user_errors
+def fuzz(c: Context, target: str = "config", seconds: int = 600) -> None:
+    """Fuzz a parser with libFuzzer on native_sim (clang, ASan, UBSan); report runs, coverage."""
+    from vmon.firmware import fuzz as fuzz_mod
+    from vmon.paths import REPO_ROOT
+
+    work = REPO_ROOT / "build" / f"fuzz-{target}-run"
+    result = fuzz_mod.run(target, seconds, work)
+    print(
+        f"fuzz {target}: {result.runs:,} runs in {result.seconds:.0f} s, "
+        f"coverage {result.coverage} edges, {result.features} features, "
+        f"corpus {result.corpus} inputs (in {work.relative_to(REPO_ROOT)})"
+    )
+    if result.crashes:
+        raise VmonError(f"fuzz {target} found {len(result.crashes)} input(s): {result.crashes[0]}")
+
+
+@task(
+    help={
         "python": "run only the Python tests",
         "firmware": "run only the firmware tests (twister)",
         "platform": "twister platform (repeatable; default: the QEMU boards and rak4631/nrf52840)",

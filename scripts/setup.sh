@@ -14,6 +14,7 @@ DEB_PACKAGES=(
   gcc-arm-none-eabi picolibc-arm-none-eabi libstdc++-arm-none-eabi-picolibc qemu-system-arm
   device-tree-compiler ninja-build gperf cmake ccache file xz-utils git
   python3-venv python3-dev
+  clang libclang-rt-dev  # libFuzzer targets on native_sim (ASan, UBSan)
 )
 # 32-bit host libraries only exist on x86 hosts (native_sim builds need them).
 case "$(dpkg --print-architecture 2>/dev/null || echo unknown)" in

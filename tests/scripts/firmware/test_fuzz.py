@@ -1,0 +1,58 @@
+"""libFuzzer targets on native_sim (clang, ASan, UBSan), each for a bounded time.
+
+The configuration decoder (LoRaWAN downlinks, BLE configuration writes) fuzzed through
+vmon_reporting_config(): the target itself checks that a refused input changes nothing and
+that an accepted one is applied as decoded and is its content's only encoding; a check that
+fails, a sanitizer report or a crash leaves a crash input and fails this test.
+``VMON_FUZZ_SECONDS`` sets the time (default 30 s; issue #17 caps it at 60 s in CI); longer
+runs: ``invoke fuzz --seconds 600``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from test_replay import firmware_or_skip
+
+from vmon import codec
+from vmon.firmware import fuzz
+
+SECONDS = int(os.environ.get("VMON_FUZZ_SECONDS", "30"))
+
+
+@pytest.mark.parametrize("name", sorted(fuzz.TARGETS))
+def test_seed_corpus_is_current(name: str) -> None:
+    # Seeds the schema no longer accepts would start the fuzzer from refusals only.
+    seeds = sorted((fuzz.target_dir(name) / "corpus").iterdir())
+    assert len(seeds) >= 5
+    groups: set[str] = set()
+    for seed in seeds:
+        record = codec.decode(seed.read_bytes(), direction="downlink")
+        assert record["type"] == "config", seed.name
+        groups |= set(record) - {"type", "seq", "version"}
+    assert groups == {"zones", "report", "commission", "bearing", "speed"}
+
+
+@pytest.mark.firmware
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(fuzz.TARGETS))
+def test_fuzz_target_finds_nothing(
+    name: str, tmp_path: Path, record_property: pytest.RecordProperty
+) -> None:
+    firmware_or_skip(f"fuzz target {name}")
+    missing = fuzz.missing_tools()
+    if missing:
+        pytest.skip(f"fuzz target {name} skipped: missing {', '.join(missing)} (scripts/setup.sh)")
+    result = fuzz.run(name, SECONDS, tmp_path)
+    record_property("runs", result.runs)
+    record_property("coverage", result.coverage)
+    print(
+        f"fuzz {name}: {result.runs:,} runs in {result.seconds:.0f} s, cov {result.coverage}, "
+        f"ft {result.features}, corpus {result.corpus}"
+    )
+    assert not result.crashes, f"crash inputs: {result.crashes}; log {result.log}"
+    # Thousands of runs a second are expected; a target that barely runs tests nothing.
+    assert result.runs >= 100 * SECONDS, result.log.read_text()[-2000:]
+    assert result.coverage > 0
