@@ -1023,8 +1023,17 @@ def zephyr_elf() -> Path | None:
     env = os.environ.get("VMON_TEST_ZEPHYR_ELF")
     if env:
         return Path(env)
-    found = sorted((REPO_ROOT / "build").glob("*/zephyr/zephyr.elf"))
+    # Firmware images only: build/ also holds native_sim executables (fuzz targets, the BLE
+    # node), 64-bit host ELFs memmap refuses.
+    found = [
+        p for p in sorted((REPO_ROOT / "build").glob("*/zephyr/zephyr.elf")) if _is_arm_elf32(p)
+    ]
     return found[0] if found else None
+
+
+def _is_arm_elf32(path: Path) -> bool:
+    head = path.read_bytes()[:20]
+    return head[:5] == b"\x7fELF\x01" and int.from_bytes(head[18:20], "little") == 40
 
 
 @pytest.mark.firmware
