@@ -175,7 +175,7 @@ def fuzz(c: Context, target: str = "config", seconds: int = 600) -> None:
     help={
         "python": "run only the Python tests",
         "firmware": "run only the firmware tests (twister)",
-        "platform": "twister platform (repeatable; default: the QEMU boards and rak4631/nrf52840)",
+        "platform": "twister platform (repeatable; default: QEMU boards, nrf52840dk, rak4631)",
     },
     iterable=["platform"],
 )

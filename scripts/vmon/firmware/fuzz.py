@@ -16,8 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from vmon.errors import VmonError
-from vmon.firmware import build as firmware
-from vmon.firmware import workspace
+from vmon.firmware import native
 from vmon.paths import REPO_ROOT
 
 BOARD = "native_sim/native/64"
@@ -56,26 +55,13 @@ def target_dir(name: str) -> Path:
 
 def build_target(name: str) -> Path:
     """Build target ``name`` into build/fuzz-<name>; return the executable."""
-    source = target_dir(name)
-    ws = workspace.require_workspace()
     missing = missing_tools()
     if missing:
         raise VmonError(
             f"fuzz targets need {', '.join(missing)}: run scripts/setup.sh "
             "(or apt-get install clang libclang-rt-dev)"
         )
-    env = workspace.build_env(ws)
-    # The host's clang, not the cross toolchain the app builds use.
-    env["ZEPHYR_TOOLCHAIN_VARIANT"] = "llvm"
-    for key in ("GNUARMEMB_TOOLCHAIN_PATH", "ZEPHYR_TOOLCHAIN_SUPPORTS_THREAD_LOCAL_STORAGE"):
-        env.pop(key, None)
-    bdir = REPO_ROOT / "build" / f"fuzz-{name}"
-    cmd = firmware._west("build", "-b", BOARD, "-d", str(bdir), str(source))
-    firmware._run_logged(cmd, env, bdir.parent / f"{bdir.name}.build.log", f"building fuzz {name}")
-    exe = bdir / "zephyr" / "zephyr.exe"
-    if not exe.is_file():
-        raise VmonError(f"fuzz build finished but {exe.relative_to(REPO_ROOT)} is missing")
-    return exe
+    return native.build(target_dir(name), f"fuzz-{name}", BOARD, toolchain="llvm")
 
 
 def run(name: str, seconds: int, workdir: Path, exe: Path | None = None) -> FuzzResult:

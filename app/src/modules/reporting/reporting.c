@@ -141,7 +141,7 @@ static void store(uint8_t type, bool confirmed, void *msg)
 	(void)vmon_rq_push(&rec); /* a failure is counted and logged by the queue */
 }
 
-static __noinline bool learning(void)
+static __attribute__((noinline)) bool learning(void)
 {
 	struct vmon_decision_status dst;
 
@@ -153,7 +153,8 @@ static __noinline bool learning(void)
  * window. Its own frame (the processing status is large) ends before the records are stored:
  * the main thread's stack holds the flash write path after it.
  */
-static __noinline int build_status(struct vmon_pl_status *st_out, struct vmon_pl_telemetry *t_out)
+static __attribute__((noinline)) int build_status(struct vmon_pl_status *st_out,
+						   struct vmon_pl_telemetry *t_out)
 {
 	struct vmon_status_msg s;
 	struct vmon_reporting_status rs;

@@ -8,7 +8,7 @@
 #include <zephyr/kernel.h>
 #include <zephyr/zbus/zbus.h>
 
-#include "fakes.h"
+#include "fake_processing.h"
 
 ZBUS_CHAN_DEFINE(VMON_EVENT_CHAN, struct vmon_event_msg, NULL, NULL, ZBUS_OBSERVERS_EMPTY,
 		 ZBUS_MSG_INIT(0));

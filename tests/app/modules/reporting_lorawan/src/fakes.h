@@ -2,7 +2,7 @@
  * SPDX-License-Identifier: Apache-2.0
  *
  * The test's fakes: Zephyr's LoRaWAN API (fake_lorawan.c) and the processing module's event
- * channel and status (fake_processing.c).
+ * channel and status (../common/fake_processing.c).
  */
 
 #ifndef VMON_TEST_FAKES_H_
@@ -11,7 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "processing.h"
+#include "fake_processing.h"
 
 #define FAKE_MAX_UPLINKS 64
 #define FAKE_MAX_JOINS   8
@@ -39,9 +39,5 @@ int fake_lw_uplinks(const struct fake_uplink **out);
 int fake_lw_joins(const struct fake_join **out);
 bool fake_lw_adr(void);
 void fake_lw_downlink(uint8_t port, const uint8_t *data, uint8_t len);
-
-void fake_processing_status(bool ready);
-int fake_publish_event(enum vmon_event_type type, enum vmon_decision_state state,
-		       enum vmon_fault fault, int32_t detail);
 
 #endif /* VMON_TEST_FAKES_H_ */
