@@ -61,6 +61,9 @@ static const struct bt_uuid_128 config_uuid = BT_UUID_INIT_128(VMON_UUID(3));
 #define ADV_FORMAT 1
 
 static struct {
+	/* The central's connection: set and cleared by the host's callbacks, used by the
+	 * reporting loop through conn_get() (a reference under the lock). */
+	struct k_spinlock lock;
 	struct bt_conn *conn;
 	struct bt_gatt_indicate_params ind;
 	uint32_t ind_seq;
@@ -150,14 +153,19 @@ static void notify_done(struct bt_conn *conn, void *user_data)
 	vmon_reporting_sent(&vmon_transport_ble, (uint32_t)(uintptr_t)user_data, 0);
 }
 
-static int ble_send(const struct vmon_report_record *rec)
+static struct bt_conn *conn_get(void)
 {
-	struct bt_conn *conn = ble.conn;
+	k_spinlock_key_t key = k_spin_lock(&ble.lock);
+	struct bt_conn *conn = ble.conn != NULL ? bt_conn_ref(ble.conn) : NULL;
+
+	k_spin_unlock(&ble.lock, key);
+	return conn;
+}
+
+static int send_on(struct bt_conn *conn, const struct vmon_report_record *rec)
+{
 	int err;
 
-	if (conn == NULL) {
-		return -ENOTCONN;
-	}
 	if (rec->len > bt_gatt_get_mtu(conn) - 3U) {
 		/* Not before the central's MTU exchange (events, 11 bytes, always fit). */
 		return -EBUSY;
@@ -204,6 +212,19 @@ static int ble_send(const struct vmon_report_record *rec)
 	}
 	/* -ENOMEM: no buffer now; -ENOTCONN: the link just went. */
 	return err == -ENOMEM ? -EBUSY : err;
+}
+
+static int ble_send(const struct vmon_report_record *rec)
+{
+	struct bt_conn *conn = conn_get();
+	int err;
+
+	if (conn == NULL) {
+		return -ENOTCONN;
+	}
+	err = send_on(conn, rec);
+	bt_conn_unref(conn);
+	return err;
 }
 
 /* -- advertising ---------------------------------------------------------------------- */
@@ -297,20 +318,32 @@ static void connected(struct bt_conn *conn, uint8_t err)
 	/* The connection parameters for a battery node (long interval, peripheral latency) are
 	 * requested by the host itself (CONFIG_BT_GAP_AUTO_UPDATE_CONN_PARAMS and the
 	 * BT_PERIPHERAL_PREF_* defaults of VMON_BLE). */
-	if (err != 0U || ble.conn != NULL) {
+	k_spinlock_key_t key;
+
+	if (err != 0U) {
 		return;
 	}
-	ble.conn = bt_conn_ref(conn);
+	key = k_spin_lock(&ble.lock);
+	if (ble.conn == NULL) {
+		ble.conn = bt_conn_ref(conn);
+	}
+	k_spin_unlock(&ble.lock, key);
 	LOG_INF("connected");
 }
 
 static void disconnected(struct bt_conn *conn, uint8_t reason)
 {
-	if (conn != ble.conn) {
+	k_spinlock_key_t key = k_spin_lock(&ble.lock);
+	bool ours = conn == ble.conn;
+
+	if (ours) {
+		ble.conn = NULL;
+	}
+	k_spin_unlock(&ble.lock, key);
+	if (!ours) {
 		return;
 	}
-	bt_conn_unref(ble.conn);
-	ble.conn = NULL;
+	bt_conn_unref(conn);
 	LOG_INF("disconnected (0x%02x)", reason);
 	/* A notification the link took down with it: the loop offers it again at once
 	 * (a pending indication is reported by its destroy callback). */
