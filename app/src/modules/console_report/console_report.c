@@ -20,6 +20,7 @@
 #include <zephyr/sys/printk.h>
 #include <zephyr/zbus/zbus.h>
 
+#include "console_report.h"
 #include "decision.h"
 #include "processing.h"
 
@@ -27,6 +28,7 @@ LOG_MODULE_REGISTER(vmon_console_report, CONFIG_VMON_CONSOLE_REPORT_LOG_LEVEL);
 
 /* One record is built here and printed with one printk, so the shell's prompt or a log
  * line cannot land inside it. Listeners run in the publishing thread, one at a time. */
+K_MUTEX_DEFINE(vmon_console_lock);
 static char line[768];
 static size_t used;
 
@@ -48,7 +50,9 @@ static void flush(void)
 	if (used == sizeof(line) - 1) {
 		LOG_WRN("record truncated");
 	}
+	(void)k_mutex_lock(&vmon_console_lock, K_FOREVER);
 	printk("%s", line);
+	(void)k_mutex_unlock(&vmon_console_lock);
 	used = 0;
 	line[0] = '\0';
 }

@@ -12,6 +12,7 @@
 #include <zephyr/kernel.h>
 #include <zephyr/sys/printk.h>
 
+#include "console_report.h"
 #include "reporting.h"
 #include "vmon_payload.h"
 
@@ -25,8 +26,10 @@ static int console_send(const struct vmon_report_record *rec)
 	if (n != 2U * rec->len) {
 		return -EMSGSIZE;
 	}
+	(void)k_mutex_lock(&vmon_console_lock, K_FOREVER);
 	printk("@vmon up {\"seq\":%u,\"fport\":%u,\"confirmed\":%u,\"hex\":\"%s\"}\n", rec->seq,
 	       rec->fport, rec->confirmed ? 1U : 0U, hex);
+	(void)k_mutex_unlock(&vmon_console_lock);
 	vmon_reporting_sent(&vmon_transport_console, rec->seq, 0);
 	return 0;
 }
