@@ -201,7 +201,7 @@ def test_saturating_fields_clamp_and_none_round_trips() -> None:
         "commissioned": 1,
         "learning": 0,
         "fallback": 0,
-        "model_err": 0,
+        "model_err": "none",
         "velocity_um_s": 5_000_000,
         "novelty_avg_q8": None,
         "threshold_q8": 700,
@@ -211,7 +211,7 @@ def test_saturating_fields_clamp_and_none_round_trips() -> None:
         "queue_dropped": 0,
         "windows": 10,
         "config_seq": 0,
-        "config_err": 0,
+        "config_err": "none",
     }
     out = codec.decode(codec.encode(status))
     assert out["uptime_s"] == 2**32 - 1 and out["velocity_um_s"] == 2**20 - 1

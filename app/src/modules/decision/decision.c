@@ -42,7 +42,7 @@ LOG_MODULE_REGISTER(vmon_decision, CONFIG_VMON_DECISION_LOG_LEVEL);
 
 BUILD_ASSERT(HYST_N >= 1 && HYST_N <= HYST_M, "N of M needs 1 <= N <= M");
 BUILD_ASSERT(2 * HYST_N > HYST_M, "with 2N <= M a level could be entered and left at once");
-BUILD_ASSERT(HYST_M <= UINT8_MAX, "vote counters are uint8_t");
+BUILD_ASSERT(HYST_M <= VMON_DECISION_HYST_M_MAX, "the vote history is a 32-bit register");
 BUILD_ASSERT(CONFIG_VMON_DECISION_ZONE_AB_UM_S > 0 &&
 		     CONFIG_VMON_DECISION_ZONE_AB_UM_S < CONFIG_VMON_DECISION_ZONE_BC_UM_S &&
 		     CONFIG_VMON_DECISION_ZONE_BC_UM_S < CONFIG_VMON_DECISION_ZONE_CD_UM_S,
@@ -55,6 +55,7 @@ BUILD_ASSERT(CONFIG_VMON_DECISION_BASELINE_WINDOWS >= VMON_DECISION_COMMISSION_M
 #define SETTINGS_SUBTREE "vmon/dec"
 #define KEY_BASELINE     "bl"
 #define KEY_ZONES        "zones"
+#define KEY_HYST         "hyst"
 #define ZONES_REC_SIZE   (3 * sizeof(uint32_t))
 
 static const char *const label_names[VMON_LABEL_COUNT] = {
@@ -68,15 +69,20 @@ static const char *const label_names[VMON_LABEL_COUNT] = {
 
 enum hyst_state { HYST_NORMAL, HYST_WARNING, HYST_ALARM };
 
+/* N of M at runtime (vmon_decision_hysteresis_set()): the last 32 votes are kept as two
+ * bit registers, so M can change without losing the history. */
 struct hyst_ctx {
-	struct smf_ctx smf; /* first: SMF_CTX() casts */
-	uint8_t vote[HYST_M];
-	uint8_t head;
-	uint8_t filled;
-	uint8_t at_warn;  /* votes >= warning among the filled ones */
-	uint8_t at_alarm; /* votes == alarm */
-	enum vmon_decision_state state;
+	struct smf_ctx smf;  /* first: SMF_CTX() casts */
+	uint32_t warn_hist;  /* bit i: the vote i windows ago was >= warning */
+	uint32_t alarm_hist; /* bit i: ... was alarm */
+	uint8_t votes;       /* in the registers (up to 32) */
+	uint8_t filled;      /* of them in the window: min(votes, m) */
+	uint8_t at_warn;     /* votes >= warning among the filled ones */
+	uint8_t at_alarm;    /* votes == alarm */
+	uint8_t n;
+	uint8_t m;
 	bool changed;
+	uint8_t state;       /* enum vmon_decision_state, in a byte: RAM is tight on the M3 */
 };
 
 enum bl_event {
@@ -115,12 +121,14 @@ static const struct fault_naming no_fault = {
 	.source = VMON_FAULT_SOURCE_NONE,
 };
 
+/* The flags first: no padding holes (RAM is tight on the Cortex-M3). */
 static struct {
 	bool ready;
+	bool typing_ready;
+	bool zones_overridden;
 	struct vmon_decision_config cfg;
 	uint32_t feature_hash;
 	struct vmon_decision_zones zones;
-	bool zones_overridden;
 	struct hyst_ctx hyst;
 	struct novelty_mean novelty; /* the vote's last clean novelties */
 	struct bl_ctx bl;
@@ -128,7 +136,6 @@ static struct {
 	int save_err;
 	int storage_err;
 	uint32_t rejected;
-	bool typing_ready;
 	struct fault_naming named; /* the last window's, for the status */
 } dec;
 
@@ -172,9 +179,9 @@ static void hyst_normal_run(void *o)
 {
 	struct hyst_ctx *h = o;
 
-	if (h->at_alarm >= HYST_N) {
+	if (h->at_alarm >= h->n) {
 		smf_set_state(SMF_CTX(h), &hyst_states[HYST_ALARM]);
-	} else if (h->at_warn >= HYST_N) {
+	} else if (h->at_warn >= h->n) {
 		smf_set_state(SMF_CTX(h), &hyst_states[HYST_WARNING]);
 	}
 }
@@ -183,9 +190,9 @@ static void hyst_warning_run(void *o)
 {
 	struct hyst_ctx *h = o;
 
-	if (h->at_alarm >= HYST_N) {
+	if (h->at_alarm >= h->n) {
 		smf_set_state(SMF_CTX(h), &hyst_states[HYST_ALARM]);
-	} else if (h->filled - h->at_warn >= HYST_N) {
+	} else if (h->filled - h->at_warn >= h->n) {
 		smf_set_state(SMF_CTX(h), &hyst_states[HYST_NORMAL]);
 	}
 }
@@ -194,9 +201,9 @@ static void hyst_alarm_run(void *o)
 {
 	struct hyst_ctx *h = o;
 
-	if (h->filled - h->at_alarm >= HYST_N) {
+	if (h->filled - h->at_alarm >= h->n) {
 		/* Not straight to normal: the votes below alarm may still be warnings. */
-		smf_set_state(SMF_CTX(h), &hyst_states[h->filled - h->at_warn >= HYST_N
+		smf_set_state(SMF_CTX(h), &hyst_states[h->filled - h->at_warn >= h->n
 								 ? HYST_NORMAL
 								 : HYST_WARNING]);
 	}
@@ -208,24 +215,31 @@ static const struct smf_state hyst_states[] = {
 	[HYST_ALARM] = SMF_CREATE_STATE(hyst_alarm_entry, hyst_alarm_run, NULL, NULL, NULL),
 };
 
+/* Votes and state dropped; N of M kept. */
 static void hyst_reset(struct hyst_ctx *h)
 {
+	uint8_t n = h->n;
+	uint8_t m = h->m;
+
 	memset(h, 0, sizeof(*h));
+	h->n = n;
+	h->m = m;
 	smf_set_initial(SMF_CTX(h), &hyst_states[HYST_NORMAL]);
 	h->changed = false;
 }
 
 static void hyst_push(struct hyst_ctx *h, enum vmon_decision_state vote)
 {
-	h->vote[h->head] = (uint8_t)vote;
-	h->head = (h->head + 1U) % HYST_M;
-	h->filled = MIN(h->filled + 1U, HYST_M);
+	h->warn_hist = (h->warn_hist << 1) | (vote >= VMON_DECISION_WARNING);
+	h->alarm_hist = (h->alarm_hist << 1) | (vote == VMON_DECISION_ALARM);
+	h->votes = MIN(h->votes + 1U, VMON_DECISION_HYST_M_MAX);
+	h->filled = MIN(h->votes, h->m);
 
 	h->at_warn = 0;
 	h->at_alarm = 0;
 	for (uint8_t i = 0; i < h->filled; i++) {
-		h->at_warn += h->vote[i] >= VMON_DECISION_WARNING;
-		h->at_alarm += h->vote[i] == VMON_DECISION_ALARM;
+		h->at_warn += (h->warn_hist >> i) & 1U;
+		h->at_alarm += (h->alarm_hist >> i) & 1U;
 	}
 	h->changed = false;
 	(void)smf_run_state(SMF_CTX(h));
@@ -412,6 +426,21 @@ static int load_zones(size_t len, settings_read_cb read_cb, void *cb_arg)
 	return 0;
 }
 
+static int load_hyst(size_t len, settings_read_cb read_cb, void *cb_arg)
+{
+	uint8_t raw[2];
+
+	/* One refusal for every way it can be wrong: the record is 2 bytes. */
+	if (len != sizeof(raw) || read_cb(cb_arg, raw, sizeof(raw)) != (ssize_t)sizeof(raw) ||
+	    !vmon_decision_hysteresis_valid(raw[0], raw[1])) {
+		reject(KEY_HYST, -EBADMSG);
+		return 0;
+	}
+	dec.hyst.n = raw[0];
+	dec.hyst.m = raw[1];
+	return 0;
+}
+
 static int settings_set(const char *key, size_t len, settings_read_cb read_cb, void *cb_arg)
 {
 	const char *next;
@@ -425,6 +454,8 @@ static int settings_set(const char *key, size_t len, settings_read_cb read_cb, v
 		rc = load_baseline(len, read_cb, cb_arg);
 	} else if (settings_name_steq(key, KEY_ZONES, &next) && next == NULL) {
 		rc = load_zones(len, read_cb, cb_arg);
+	} else if (settings_name_steq(key, KEY_HYST, &next) && next == NULL) {
+		rc = load_hyst(len, read_cb, cb_arg);
 	}
 	k_mutex_unlock(&dec_lock);
 	return rc;
@@ -454,6 +485,20 @@ static void baseline_save(void)
 	if (rc != 0) {
 		LOG_ERR("baseline not persisted (%d); it is lost at reboot", rc);
 	}
+}
+
+/* A small record (zones, hysteresis), under save_lock; the error is logged and returned. */
+static int save_rec(const char *key, const uint8_t *raw, size_t len)
+{
+	int rc;
+
+	k_mutex_lock(&save_lock, K_FOREVER);
+	rc = settings_save_one(key, raw, len);
+	k_mutex_unlock(&save_lock);
+	if (rc != 0) {
+		LOG_ERR("%s not persisted (%d)", key, rc);
+	}
+	return rc;
 }
 
 static int settings_delete_key(const char *key)
@@ -537,6 +582,8 @@ int vmon_decision_init(const struct vmon_decision_config *cfg)
 				   : 0U;
 	vmon_decision_zones_default(&dec.zones);
 	dec.zones_overridden = false;
+	dec.hyst.n = HYST_N;
+	dec.hyst.m = HYST_M;
 	hyst_reset(&dec.hyst);
 	novelty_mean_reset(&dec.novelty);
 	dec.named = no_fault;
@@ -571,7 +618,7 @@ int vmon_decision_init(const struct vmon_decision_config *cfg)
 	k_mutex_lock(&dec_lock, K_FOREVER);
 	LOG_INF("%u features, zones %u/%u/%u um/s, %d of %d windows, %s (%d)",
 		(unsigned int)cfg->n_features, dec.zones.ab_um_s, dec.zones.bc_um_s,
-		dec.zones.cd_um_s, HYST_N, HYST_M,
+		dec.zones.cd_um_s, dec.hyst.n, dec.hyst.m,
 		dec.bl.learned_valid ? "commissioned" : "uncommissioned: only the zones vote",
 		dec.load_err);
 	k_mutex_unlock(&dec_lock);
@@ -841,6 +888,8 @@ int vmon_decision_get_status(struct vmon_decision_status *st)
 		.records_rejected = dec.rejected,
 		.zones = dec.zones,
 		.zones_overridden = dec.zones_overridden,
+		.hyst_n = dec.hyst.n,
+		.hyst_m = dec.hyst.m,
 	};
 	k_mutex_unlock(&dec_lock);
 	return 0;
@@ -862,18 +911,40 @@ int vmon_decision_zones_set(const struct vmon_decision_zones *z)
 
 #if defined(CONFIG_VMON_DECISION_SETTINGS)
 	uint8_t raw[ZONES_REC_SIZE];
-	int rc;
 
 	sys_put_le32(z->ab_um_s, &raw[0]);
 	sys_put_le32(z->bc_um_s, &raw[4]);
 	sys_put_le32(z->cd_um_s, &raw[8]);
-	k_mutex_lock(&save_lock, K_FOREVER);
-	rc = settings_save_one(SETTINGS_SUBTREE "/" KEY_ZONES, raw, sizeof(raw));
-	k_mutex_unlock(&save_lock);
-	if (rc != 0) {
-		LOG_ERR("zones not persisted (%d)", rc);
+	return save_rec(SETTINGS_SUBTREE "/" KEY_ZONES, raw, sizeof(raw));
+#else
+	return 0;
+#endif
+}
+
+bool vmon_decision_hysteresis_valid(uint32_t n, uint32_t m)
+{
+	/* n >= 1 follows: 2n > m >= n. */
+	return n <= m && m <= VMON_DECISION_HYST_M_MAX && 2U * n > m;
+}
+
+int vmon_decision_hysteresis_set(uint8_t n, uint8_t m)
+{
+	if (!vmon_decision_hysteresis_valid(n, m)) {
+		return -EINVAL;
 	}
-	return rc;
+	k_mutex_lock(&dec_lock, K_FOREVER);
+	if (!dec.ready) {
+		k_mutex_unlock(&dec_lock);
+		return -EAGAIN;
+	}
+	dec.hyst.n = n;
+	dec.hyst.m = m;
+	k_mutex_unlock(&dec_lock);
+
+#if defined(CONFIG_VMON_DECISION_SETTINGS)
+	const uint8_t raw[2] = {n, m};
+
+	return save_rec(SETTINGS_SUBTREE "/" KEY_HYST, raw, sizeof(raw));
 #else
 	return 0;
 #endif

@@ -26,8 +26,9 @@
  *   Zone boundaries belong to the upper zone: v < AB -> A, AB <= v < BC -> B,
  *   BC <= v < CD -> C, v >= CD -> D (velocity r.m.s. rounded to whole µm/s).
  *
- * Hysteresis (N = CONFIG_VMON_DECISION_HYST_N of the last M = CONFIG_VMON_DECISION_HYST_M
- * windows, 2N > M): a level is entered when at least N of the last M votes are at or above
+ * Hysteresis (N of the last M windows, 2N > M, M <= 32; CONFIG_VMON_DECISION_HYST_N and
+ * _HYST_M until vmon_decision_hysteresis_set() or the settings key "vmon/dec/hyst" override
+ * them): a level is entered when at least N of the last M votes are at or above
  * it, and left when at least N of them are below it; otherwise the state holds. Alarm steps
  * down to warning, not to normal, unless N votes are also below warning.
  * Fault type: VMON_FAULT_NONE while the state is normal. While raised, the physics typing's
@@ -260,6 +261,8 @@ struct vmon_decision_status {
 	uint32_t records_rejected; /**< corrupt/stale settings records ignored since boot */
 	struct vmon_decision_zones zones;
 	bool zones_overridden;     /**< zones come from settings/API, not Kconfig */
+	uint8_t hyst_n;            /**< hysteresis: N of the last M windows */
+	uint8_t hyst_m;
 };
 
 /**
@@ -292,6 +295,19 @@ void vmon_decision_zones_default(struct vmon_decision_zones *z);
 
 /** Override the zones and persist them. -EINVAL unless 0 < ab < bc < cd. */
 int vmon_decision_zones_set(const struct vmon_decision_zones *z);
+
+/** Most windows the hysteresis looks back on. */
+#define VMON_DECISION_HYST_M_MAX 32U
+
+/** N of M the node accepts: 1 <= n <= m <= VMON_DECISION_HYST_M_MAX and 2n > m (pure). */
+bool vmon_decision_hysteresis_valid(uint32_t n, uint32_t m);
+
+/**
+ * Override the hysteresis (N of the last M windows) and persist it ("vmon/dec/hyst"). The
+ * vote history is kept: the next window decides with the new N of M. -EINVAL unless valid,
+ * -EAGAIN before init; a settings error is returned after the change is made.
+ */
+int vmon_decision_hysteresis_set(uint8_t n, uint8_t m);
 
 /** Back to the Kconfig zones; the stored override is deleted. */
 int vmon_decision_zones_reset(void);

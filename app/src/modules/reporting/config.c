@@ -89,6 +89,9 @@ static int validate(const struct vmon_pl_config *c)
 			      c->zones.bc_um_s < c->zones.cd_um_s)) {
 		return -EINVAL;
 	}
+	if (c->has_hysteresis && !vmon_decision_hysteresis_valid(c->hysteresis.n, c->hysteresis.m)) {
+		return -EINVAL;
+	}
 	if (c->has_commission && c->commission.windows != 0U &&
 	    (c->commission.windows < VMON_DECISION_COMMISSION_MIN ||
 	     c->commission.windows > CONFIG_VMON_DECISION_BASELINE_WINDOWS_MAX)) {
@@ -129,6 +132,9 @@ static int apply(const struct vmon_pl_config *c)
 		};
 
 		err = vmon_decision_zones_set(&z);
+	}
+	if (err == 0 && c->has_hysteresis) {
+		err = vmon_decision_hysteresis_set(c->hysteresis.n, c->hysteresis.m);
 	}
 	if (IS_ENABLED(CONFIG_VMON_MACHINE) && err == 0 && c->has_bearing) {
 		struct vmon_env_bearing b = {

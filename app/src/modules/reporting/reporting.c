@@ -81,9 +81,35 @@ static uint32_t uptime_s(void)
 	return (uint32_t)MIN((uint64_t)k_uptime_get() / 1000U, UINT32_MAX);
 }
 
-static uint32_t errno_abs(int err)
+/* The schema's portable error codes of the errno values the node reports (docs/reporting.md):
+ * errno numbers differ between C libraries (picolibc on the node, glibc on native_sim), so
+ * they never go on the air. A table, not a switch: errno values are sparse. */
+static const uint8_t err_codes[][2] = {
+	{EINVAL, VMON_PL_ERROR_INVALID},      {ERANGE, VMON_PL_ERROR_RANGE},
+	{ENOTSUP, VMON_PL_ERROR_UNSUPPORTED}, {ENOMSG, VMON_PL_ERROR_UNSUPPORTED},
+	{EMSGSIZE, VMON_PL_ERROR_LENGTH},     {EBADMSG, VMON_PL_ERROR_MALFORMED},
+	{ENOMEM, VMON_PL_ERROR_NO_MEMORY},    {ENOBUFS, VMON_PL_ERROR_NO_MEMORY},
+	{ENOSPC, VMON_PL_ERROR_NO_MEMORY},    {EIO, VMON_PL_ERROR_IO},
+	{EBUSY, VMON_PL_ERROR_BUSY},          {EAGAIN, VMON_PL_ERROR_BUSY},
+	{EALREADY, VMON_PL_ERROR_BUSY},       {ETIMEDOUT, VMON_PL_ERROR_TIMEOUT},
+	{ENOENT, VMON_PL_ERROR_NOT_FOUND},    {ENODEV, VMON_PL_ERROR_NOT_FOUND},
+};
+BUILD_ASSERT(ENOTSUP <= UINT8_MAX && ENOMSG <= UINT8_MAX && EMSGSIZE <= UINT8_MAX &&
+		     EBADMSG <= UINT8_MAX && ENOBUFS <= UINT8_MAX && EALREADY <= UINT8_MAX &&
+		     ETIMEDOUT <= UINT8_MAX,
+	     "err_codes holds errno values in a byte");
+
+static uint8_t err_code(int err)
 {
-	return err < 0 ? (uint32_t)-err : 0U;
+	if (err >= 0) {
+		return VMON_PL_ERROR_NONE;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(err_codes); i++) {
+		if (err_codes[i][0] == -err) {
+			return err_codes[i][1];
+		}
+	}
+	return VMON_PL_ERROR_OTHER;
 }
 
 /* --- listener: processing thread, copies only ---------------------------------------- */
@@ -98,7 +124,10 @@ static void report_cb(const struct zbus_channel *chan)
 		.source = (uint8_t)e->fault_source,
 		.confidence_pct = pct(e->fault_confidence_permille),
 		.uptime_s = uptime_s(),
-		.detail = e->detail,
+		/* A model that does not start: its error code, negated (fallback bits are >= 0). */
+		.detail = e->type == VMON_EVENT_MODEL_FAULT && e->detail < 0
+				  ? -(int32_t)err_code(e->detail)
+				  : e->detail,
 	};
 
 	if (r.init_err != 0 || k_msgq_put(&event_q, &ev, K_NO_WAIT) != 0) {
@@ -177,7 +206,7 @@ static __attribute__((noinline)) int build_status(struct vmon_pl_status *st_out,
 		.commissioned = d->commissioned ? 1U : 0U,
 		.learning = learning() ? 1U : 0U,
 		.fallback = (uint8_t)(d->fallback & 0x3FU),
-		.model_err = errno_abs(s.model_err),
+		.model_err = err_code(s.model_err),
 		.velocity_um_s = d->velocity_um_s,
 		.novelty_avg_q8 = d->novelty_avg_q8 < 0 ? VMON_PL_STATUS_NOVELTY_AVG_Q8_NONE
 							: (uint32_t)d->novelty_avg_q8,
@@ -188,7 +217,7 @@ static __attribute__((noinline)) int build_status(struct vmon_pl_status *st_out,
 		.queue_dropped = rs.dropped,
 		.windows = c->windows,
 		.config_seq = rs.config_seq,
-		.config_err = errno_abs(rs.config_err),
+		.config_err = err_code(rs.config_err),
 	};
 	*t_out = (struct vmon_pl_telemetry){
 		.uptime_s = st_out->uptime_s,
@@ -321,6 +350,8 @@ static void sending_run(void *o)
 	if (r.outcome == 0) {
 		if (vmon_rq_pop(r.rec.seq) == 0) {
 			r.delivered++;
+			/* The BLE test's latency, in the node's (simulated) time. */
+			LOG_DBG("delivered %u", r.rec.seq);
 		}
 		r.backoff_ms = 0;
 		r.owner = NULL;

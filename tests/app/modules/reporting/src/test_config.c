@@ -51,6 +51,8 @@ static void before(void *f)
 {
 	ARG_UNUSED(f);
 	zassert_ok(vmon_decision_zones_reset());
+	zassert_ok(vmon_decision_hysteresis_set(CONFIG_VMON_DECISION_HYST_N,
+						CONFIG_VMON_DECISION_HYST_M));
 	zassert_ok(vmon_machine_bearing_clear());
 	zassert_ok(vmon_machine_speed_set(0));
 }
@@ -58,6 +60,7 @@ static void before(void *f)
 /* The zones, the machine profile and the status period as they are now. */
 struct snapshot {
 	struct vmon_decision_zones zones;
+	uint8_t hyst_n, hyst_m;
 	struct vmon_machine mach;
 	uint32_t period_s;
 	bool learning;
@@ -65,7 +68,11 @@ struct snapshot {
 
 static struct snapshot snap(void)
 {
-	struct snapshot s = {.zones = dstatus().zones, .learning = dstatus().learning};
+	struct vmon_decision_status st = dstatus();
+	struct snapshot s = {.zones = st.zones,
+			     .hyst_n = st.hyst_n,
+			     .hyst_m = st.hyst_m,
+			     .learning = st.learning};
 
 	vmon_machine_get(&s.mach);
 	s.period_s = vmon_reporting_status_period_s();
@@ -77,6 +84,8 @@ static void expect_unchanged(const struct snapshot *a)
 	struct snapshot b = snap();
 
 	zassert_mem_equal(&a->zones, &b.zones, sizeof(a->zones));
+	zassert_equal(a->hyst_n, b.hyst_n);
+	zassert_equal(a->hyst_m, b.hyst_m);
 	zassert_equal(a->mach.has_bearing, b.mach.has_bearing);
 	zassert_equal(a->mach.nominal_mhz, b.mach.nominal_mhz);
 	zassert_equal(a->period_s, b.period_s);
@@ -109,12 +118,16 @@ ZTEST(vmon_report_config, test_every_group_is_applied)
 		.speed = {.nominal_mhz = 29950},
 		.has_commission = true,
 		.commission = {.windows = 0},
+		.has_hysteresis = true,
+		.hysteresis = {.n = 5, .m = 8},
 	};
 	struct vmon_machine m;
 
 	zassert_ok(vmon_reporting_config(buf, encode(&c, buf)));
 	expect_last(7, 0);
 	zassert_equal(dstatus().zones.bc_um_s, 2000);
+	zassert_equal(dstatus().hyst_n, 5);
+	zassert_equal(dstatus().hyst_m, 8);
 	vmon_machine_get(&m);
 	zassert_true(m.has_bearing);
 	zassert_equal(m.bearing.n_balls, 9);
@@ -157,6 +170,16 @@ ZTEST(vmon_report_config, test_one_bad_group_changes_nothing)
 	c.has_speed = false;
 	c.has_commission = true;
 	c.commission.windows = 1; /* below the fewest windows a baseline needs */
+	zassert_equal(vmon_reporting_config(buf, encode(&c, buf)), -EINVAL);
+	expect_unchanged(&before_cfg);
+
+	c.has_commission = false;
+	c.has_hysteresis = true;
+	c.hysteresis.n = 4;
+	c.hysteresis.m = 8; /* 2n <= m: a level could be entered and left on one window */
+	zassert_equal(vmon_reporting_config(buf, encode(&c, buf)), -EINVAL);
+	expect_unchanged(&before_cfg);
+	c.hysteresis.n = 9; /* n > m */
 	zassert_equal(vmon_reporting_config(buf, encode(&c, buf)), -EINVAL);
 	expect_unchanged(&before_cfg);
 }
