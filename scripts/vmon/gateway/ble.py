@@ -101,6 +101,8 @@ class Central:
 
     device: Device
     on_record: Callable[[Received], None] = lambda r: None
+    #: Called with each value that does not decode (node, characteristic, bytes, error).
+    on_bad: Callable[[str, str, bytes, codec.CodecError], None] = lambda n, c, v, e: None
     keep_duplicates: bool = False
     dedup: dict[str, codec.Deduplicator] = field(default_factory=dict)
     bad_records: int = 0
@@ -129,8 +131,9 @@ class Central:
         def deliver(value: bytes) -> None:
             try:
                 rec = codec.decode(bytes(value))
-            except codec.CodecError:
+            except codec.CodecError as err:
                 self.bad_records += 1
+                self.on_bad(node, name, bytes(value), err)
                 return
             new = dedup.accept(rec)
             if new or self.keep_duplicates:
@@ -243,6 +246,12 @@ def record_line(r: Received) -> dict[str, Any]:
     return {"node": r.node, "via": f"ble/{r.characteristic}", **r.record}
 
 
+def bad_line(node: str, characteristic: str, value: bytes, err: codec.CodecError) -> dict[str, Any]:
+    """A value that does not decode, as ``vmon listen`` prints it: kept, never dropped
+    silently (a node on another schema version, a corrupted write)."""
+    return {"node": node, "via": f"ble/{characteristic}", "error": str(err), "hex": value.hex()}
+
+
 async def listen(
     transport: str,
     out: Callable[[dict[str, Any]], None],
@@ -280,7 +289,7 @@ async def listen(
             if count is not None and got >= count:
                 done.set()
 
-        central = Central(device, on_record=on_record)
+        central = Central(device, on_record=on_record, on_bad=lambda *bad: out(bad_line(*bad)))
         await device.power_on()
 
         async def run() -> None:
