@@ -150,7 +150,8 @@ def flash(c: Context, board: str = "nrf52840dk/nrf52840") -> None:
 
 @task(
     help={
-        "target": "fuzz target (config: downlink/BLE configuration decoder)",
+        "target": "fuzz target (config: downlink/BLE configuration decoder; "
+        "baseline: the commissioning baseline's settings record)",
         "seconds": "how long to fuzz",
     }
 )

@@ -23,6 +23,8 @@ BOARD = "native_sim/native/64"
 TARGETS = {
     # Configuration downlinks / BLE configuration writes: decoder, validation, apply.
     "config": REPO_ROOT / "tests" / "app" / "modules" / "reporting_fuzz",
+    # The commissioning baseline's settings record, read from flash at every boot.
+    "baseline": REPO_ROOT / "tests" / "app" / "modules" / "decision_fuzz",
 }
 # clang for the fuzzer and sanitizer runtimes (Debian: clang libclang-rt-dev).
 TOOLS = ("clang", "cmake", "ninja", "dtc")

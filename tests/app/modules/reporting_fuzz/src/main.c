@@ -4,8 +4,8 @@
  * libFuzzer target: configuration downlinks and BLE configuration writes
  * (vmon_reporting_config(), the generated decoder plus validation and apply), on native_sim
  * with ASan and UBSan. Besides crashes and sanitizer reports, each input is checked for:
- * - a refused record (decoder or validation) changes nothing (zones, machine, status period,
- *   commissioning) and returns the decoder's own error when the decoder refuses it;
+ * - a refused record (decoder or validation) changes nothing (zones, hysteresis, machine,
+ *   status period, commissioning) and returns the decoder's own error when the decoder refuses it;
  * - an accepted one is applied as decoded, and is the only encoding of its content (the
  *   generated encoder writes the same bytes back: no two byte strings mean one config).
  * A failed check calls abort(): libFuzzer records the input as a crash.
@@ -49,6 +49,8 @@ static volatile bool handled;
 
 struct snapshot {
 	struct vmon_decision_zones zones;
+	uint8_t hyst_n;
+	uint8_t hyst_m;
 	bool has_bearing;
 	struct vmon_env_bearing bearing;
 	uint32_t nominal_mhz;
@@ -65,6 +67,8 @@ static void snap(struct snapshot *s)
 	CHECK(vmon_decision_get_status(&st) == 0, "decision status");
 	vmon_machine_get(&m);
 	s->zones = st.zones;
+	s->hyst_n = st.hyst_n;
+	s->hyst_m = st.hyst_m;
 	s->learning = st.learning;
 	s->has_bearing = m.has_bearing;
 	if (m.has_bearing) {
@@ -91,8 +95,8 @@ static void one_input(const uint8_t *buf, size_t len)
 		CHECK(memcmp(&before, &after, sizeof(before)) == 0, "refused (%d), changed", rc);
 		return;
 	}
-	/* Validation: zones out of order, an impossible bearing or commissioning length, a
-	 * speed the estimate cannot search around. */
+	/* Validation: zones out of order, N of M with 2N <= M or N > M, an impossible bearing or
+	 * commissioning length, a speed the estimate cannot search around. */
 	if (rc == -EINVAL || rc == -ERANGE || rc == -ENOTSUP) {
 		CHECK(memcmp(&before, &after, sizeof(before)) == 0, "refused (%d), changed", rc);
 		return;
@@ -106,6 +110,10 @@ static void one_input(const uint8_t *buf, size_t len)
 			      after.zones.bc_um_s == c.zones.bc_um_s &&
 			      after.zones.cd_um_s == c.zones.cd_um_s,
 		      "zones not applied");
+	}
+	if (c.has_hysteresis) {
+		CHECK(after.hyst_n == c.hysteresis.n && after.hyst_m == c.hysteresis.m,
+		      "hysteresis not applied");
 	}
 	if (c.has_report) {
 		CHECK(after.period_s == c.report.status_period_s, "period not applied");
