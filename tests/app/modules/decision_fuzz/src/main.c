@@ -26,19 +26,11 @@
 #include <zephyr/sys/crc.h>
 
 #include "baseline.h"
+#include "fuzz_check.h"
 
 /* The record's binding: gen_corpus.py writes the seeds with the same. */
 #define N_FEATURES   8U
 #define FEATURE_HASH 0x766d6f6eU
-
-#define CHECK(cond, ...)                                                                      \
-	do {                                                                                  \
-		if (!(cond)) {                                                                \
-			printf("vmon fuzz: check failed: " __VA_ARGS__);                      \
-			printf("\n");                                                         \
-			abort();                                                              \
-		}                                                                             \
-	} while (0)
 
 /* Longer inputs are refused for their length alone; no need to copy them. */
 #define REC_MAX (BASELINE_REC_SIZE(VMON_DECISION_FEATURES_MAX) + 64U)

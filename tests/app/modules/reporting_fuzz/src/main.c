@@ -25,6 +25,7 @@
 #include <zephyr/kernel.h>
 
 #include "decision.h"
+#include "fuzz_check.h"
 #include "machine.h"
 #include "reporting.h"
 #include "reporting_internal.h"
@@ -37,15 +38,6 @@ static size_t fuzz_sz;
 static K_SEM_DEFINE(fuzz_sem, 0, 1);
 /* Set by main() when an input is handled; read outside the OS (native_sim runs one at a time). */
 static volatile bool handled;
-
-#define CHECK(cond, ...)                                                                      \
-	do {                                                                                  \
-		if (!(cond)) {                                                                \
-			printf("vmon fuzz: check failed: " __VA_ARGS__);                      \
-			printf("\n");                                                         \
-			abort();                                                              \
-		}                                                                             \
-	} while (0)
 
 struct snapshot {
 	struct vmon_decision_zones zones;
