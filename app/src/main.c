@@ -12,6 +12,7 @@
 
 #include <vmon/version.h>
 
+#include "health.h"
 #include "processing.h"
 #include "reporting.h"
 #include "vmon_model_config.h"
@@ -30,6 +31,8 @@ int main(void)
 		LOG_ERR("processing did not start (%d)", err);
 		return err;
 	}
+	/* The subscribers are up: the last reset goes out once (event and crash record). */
+	(void)vmon_health_start();
 	LOG_INF("vmon: ready");
 	if (IS_ENABLED(CONFIG_VMON_REPORTING)) {
 		/* The main thread's stack does the reporting: encoding, flash, transports. */

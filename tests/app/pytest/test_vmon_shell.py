@@ -2,21 +2,8 @@
 
 import re
 
+from shell_util import run
 from twister_harness import Shell
-
-
-def run(shell: Shell, command: str, expect: str, tries: int = 3) -> list[str]:
-    """Run an idempotent command until its answer shows up.
-
-    The boot banner is logged by the deferred log thread, so right after the first prompt its
-    lines (each followed by a prompt redraw) can arrive in place of the command's answer.
-    """
-    lines: list[str] = []
-    for _ in range(tries):
-        lines = shell.exec_command(command)
-        if any(re.search(expect, line) for line in lines):
-            break
-    return lines
 
 
 def test_vmon_version(shell: Shell) -> None:
@@ -74,7 +61,7 @@ def test_vmon_baseline_commands(shell: Shell) -> None:
 def test_vmon_group_lists_its_commands(shell: Shell) -> None:
     lines = run(shell, "vmon", r"version")
     text = "\n".join(lines)
-    for command in ("version", "model", "status", "stats", "baseline"):
+    for command in ("version", "model", "status", "stats", "baseline", "health"):
         assert command in text, text
 
 

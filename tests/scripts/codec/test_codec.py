@@ -212,8 +212,11 @@ def test_saturating_fields_clamp_and_none_round_trips() -> None:
         "windows": 10,
         "config_seq": 0,
         "config_err": "none",
+        "reset_cause": "watchdog",
+        "resets": 300,
     }
     out = codec.decode(codec.encode(status))
+    assert out["reset_cause"] == "watchdog" and out["resets"] == 255
     assert out["uptime_s"] == 2**32 - 1 and out["velocity_um_s"] == 2**20 - 1
     assert out["novelty_avg_q8"] is None and out["battery_mv"] is None
     # The largest measurable mean novelty stays a number, below the "none" value.

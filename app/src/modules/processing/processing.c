@@ -35,6 +35,7 @@
 #include <vmon/model.h>
 
 #include "decision.h"
+#include "health.h"
 #include "machine.h"
 #include "processing.h"
 #include "sampling.h"
@@ -547,10 +548,16 @@ static void processing_thread(void *a, void *b, void *c)
 	ARG_UNUSED(c);
 
 	(void)k_sem_take(&start_sem, K_FOREVER);
+	/* A window that never ends resets the node; waiting for blocks is not stuck. */
+	int wdt = vmon_health_wdt_add(VMON_THREAD_PROCESSING, "processing");
+
 	smf_set_initial(SMF_CTX(&p), &states[PROC_START]);
 	for (;;) {
+		(void)vmon_health_wdt_feed(wdt);
 		if (p.need_block) {
-			(void)k_msgq_get(&block_q, &p.block, K_FOREVER);
+			if (k_msgq_get(&block_q, &p.block, vmon_health_wait()) != 0) {
+				continue;
+			}
 			p.need_block = false;
 		}
 		(void)smf_run_state(SMF_CTX(&p));

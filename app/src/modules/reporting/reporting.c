@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include <zephyr/devicetree.h>
+#include <zephyr/fatal.h>
 #include <zephyr/init.h>
 #include <zephyr/kernel.h>
 #include <zephyr/logging/log.h>
@@ -26,6 +27,7 @@
 #include <zephyr/sys/util.h>
 #include <zephyr/zbus/zbus.h>
 
+#include "health.h"
 #include "processing.h"
 #include "queue.h"
 #include "reporting.h"
@@ -43,11 +45,21 @@ BUILD_ASSERT(DT_NODE_EXISTS(QUEUE_NODE),
 BUILD_ASSERT((int)VMON_EVENT_STATE == (int)VMON_PL_EVENT_KIND_STATE &&
 		     (int)VMON_EVENT_BASELINE == (int)VMON_PL_EVENT_KIND_BASELINE,
 	     "event kinds follow processing.h");
+BUILD_ASSERT((int)VMON_RESET_OTHER == (int)VMON_PL_RESET_CAUSE_OTHER &&
+		     (int)VMON_RESET_WATCHDOG == (int)VMON_PL_RESET_CAUSE_WATCHDOG &&
+		     (int)VMON_THREAD_OTHER == (int)VMON_PL_THREAD_OTHER &&
+		     (int)K_ERR_KERNEL_PANIC + 1 == (int)VMON_PL_FATAL_PANIC,
+	     "the reset enums follow health.h and the kernel's K_ERR_* reasons");
 BUILD_ASSERT((int)VMON_FAULT_UNKNOWN == (int)VMON_PL_FAULT_UNKNOWN &&
 		     (int)VMON_FAULT_SOURCE_CLASSIFIER == (int)VMON_PL_FAULT_SOURCE_CLASSIFIER &&
 		     (int)VMON_DECISION_ALARM == (int)VMON_PL_STATE_ALARM &&
 		     (int)VMON_ZONE_D == (int)VMON_PL_ZONE_D,
 	     "the payload enums follow decision.h");
+
+/* The last reset (health module), handed over once after boot: 0 none yet, 1 to store,
+ * 2 stored. Status records carry its cause and count from then on. */
+static struct vmon_reset_msg reset;
+static atomic_t reset_state;
 
 /* Events handed over by the listener; the reporting loop takes them. */
 K_MSGQ_DEFINE(event_q, sizeof(struct vmon_pl_event), CONFIG_VMON_REPORTING_EVENT_QUEUE, 4);
@@ -138,6 +150,15 @@ static void report_cb(const struct zbus_channel *chan)
 	k_sem_give(&wake);
 }
 
+void vmon_reporting_reset_put(const struct vmon_reset_msg *m)
+{
+	if (atomic_get(&reset_state) == 0) {
+		reset = *m;
+		atomic_set(&reset_state, 1);
+		k_sem_give(&wake);
+	}
+}
+
 ZBUS_LISTENER_DEFINE(vmon_reporting, report_cb);
 ZBUS_CHAN_ADD_OBS(VMON_EVENT_CHAN, vmon_reporting, 1);
 
@@ -156,9 +177,12 @@ static void store(uint8_t type, bool confirmed, void *msg)
 	} else if (type == VMON_PL_STATUS_TYPE) {
 		((struct vmon_pl_status *)msg)->seq = seq;
 		n = vmon_pl_status_encode(msg, rec.data, sizeof(rec.data));
-	} else {
+	} else if (type == VMON_PL_TELEMETRY_TYPE) {
 		((struct vmon_pl_telemetry *)msg)->seq = seq;
 		n = vmon_pl_telemetry_encode(msg, rec.data, sizeof(rec.data));
+	} else {
+		((struct vmon_pl_crash *)msg)->seq = seq;
+		n = vmon_pl_crash_encode(msg, rec.data, sizeof(rec.data));
 	}
 	if (n < 0) {
 		r.encode_errors++;
@@ -218,6 +242,8 @@ static __attribute__((noinline)) int build_status(struct vmon_pl_status *st_out,
 		.windows = c->windows,
 		.config_seq = rs.config_seq,
 		.config_err = err_code(rs.config_err),
+		.reset_cause = atomic_get(&reset_state) != 0 ? reset.cause : VMON_PL_RESET_CAUSE_UNKNOWN,
+		.resets = reset.resets,
 	};
 	*t_out = (struct vmon_pl_telemetry){
 		.uptime_s = st_out->uptime_s,
@@ -254,10 +280,49 @@ static void store_status(void)
 	r.next_status_ms = k_uptime_get() + (int64_t)vmon_reporting_status_period_s() * 1000;
 }
 
+/* A watchdog, fault or brownout reset: an event; the first two with their crash record. */
+static __attribute__((noinline)) void store_reset(void)
+{
+	const struct vmon_reset_msg *m = &reset;
+	uint8_t c = m->cause;
+
+	if (c != VMON_RESET_WATCHDOG && c != VMON_RESET_FAULT && c != VMON_RESET_BROWNOUT) {
+		return;
+	}
+	struct vmon_pl_event ev = {
+		.kind = VMON_PL_EVENT_KIND_RESET,
+		.uptime_s = uptime_s(),
+		.detail = c,
+	};
+
+	store(VMON_PL_EVENT_TYPE, true, &ev);
+	if (c == VMON_RESET_BROWNOUT) {
+		return;
+	}
+	struct vmon_reporting_status rs;
+
+	vmon_reporting_status_get(&rs);
+	struct vmon_pl_crash cr = {
+		.boots = (uint8_t)rs.boots,
+		.cause = c,
+		.fatal = MIN(m->fatal, (uint8_t)VMON_PL_FATAL_OTHER),
+		.thread = m->thread,
+		.pc = m->pc,
+		.lr = m->lr,
+		.uptime_s = m->uptime_s,
+		.resets = m->resets,
+	};
+
+	store(VMON_PL_CRASH_TYPE, false, &cr);
+}
+
 static void take_inputs(void)
 {
 	struct vmon_pl_event ev;
 
+	if (atomic_cas(&reset_state, 1, 2)) {
+		store_reset();
+	}
 	while (k_msgq_get(&event_q, &ev, K_NO_WAIT) == 0) {
 		store(VMON_PL_EVENT_TYPE, true, &ev);
 	}
@@ -286,9 +351,10 @@ static int offer(void)
 		.data = r.rec.data,
 	};
 
-	rec.fport = rec.type == VMON_PL_EVENT_TYPE    ? VMON_PL_EVENT_FPORT
-		    : rec.type == VMON_PL_STATUS_TYPE ? VMON_PL_STATUS_FPORT
-						      : VMON_PL_TELEMETRY_FPORT;
+	rec.fport = rec.type == VMON_PL_EVENT_TYPE       ? VMON_PL_EVENT_FPORT
+		    : rec.type == VMON_PL_STATUS_TYPE    ? VMON_PL_STATUS_FPORT
+		    : rec.type == VMON_PL_TELEMETRY_TYPE ? VMON_PL_TELEMETRY_FPORT
+							 : VMON_PL_CRASH_FPORT;
 	uint32_t i = 0;
 
 	STRUCT_SECTION_FOREACH(vmon_transport, t) {
@@ -394,7 +460,14 @@ static k_timeout_t sleep_time(void)
 		until = MIN(until, r.deadline_ms);
 	}
 	until -= k_uptime_get();
-	return until <= 0 ? K_NO_WAIT : K_MSEC(until);
+	if (until <= 0) {
+		return K_NO_WAIT;
+	}
+	/* Wake at least every quarter of the watchdog period to feed it. */
+	k_timeout_t t = K_MSEC(until);
+	k_timeout_t w = vmon_health_wait();
+
+	return K_TIMEOUT_EQ(w, K_FOREVER) || t.ticks < w.ticks ? t : w;
 }
 
 void vmon_reporting_run(void)
@@ -405,7 +478,11 @@ void vmon_reporting_run(void)
 		/* No queue: nothing is stored or sent; the listener counts each event as lost. */
 		return;
 	}
+	/* A loop that stops coming back (a transport or flash write that hangs) resets the node. */
+	int wdt = vmon_health_wdt_add(VMON_THREAD_MAIN, "main");
+
 	for (;;) {
+		(void)vmon_health_wdt_feed(wdt);
 		(void)k_sem_take(&wake, sleep_time());
 		take_inputs();
 		/* Run until the machine rests: a delivered record lets the next one go at once. */

@@ -51,6 +51,7 @@
 #define VMON_PL_event_MAX_BYTES_CHECK     11U
 #define VMON_PL_status_MAX_BYTES_CHECK    51U
 #define VMON_PL_telemetry_MAX_BYTES_CHECK 51U
+#define VMON_PL_crash_MAX_BYTES_CHECK     51U
 #define VMON_PL_config_MAX_BYTES_CHECK    51U
 
 BUILD_ASSERT(VMON_PL_EVENT_MAX_BYTES <= 11U, "an event must fit a US915 DR0 uplink");
@@ -61,6 +62,7 @@ ZTEST(vmon_payload, test_encode_as_python)
 	CHECK_ENCODE(event);
 	CHECK_ENCODE(status);
 	CHECK_ENCODE(telemetry);
+	CHECK_ENCODE(crash);
 	CHECK_ENCODE(config);
 }
 
@@ -69,6 +71,7 @@ ZTEST(vmon_payload, test_decode_as_python)
 	CHECK_DECODE(event);
 	CHECK_DECODE(status);
 	CHECK_DECODE(telemetry);
+	CHECK_DECODE(crash);
 	CHECK_DECODE(config);
 }
 
