@@ -1,8 +1,8 @@
 /*
  * SPDX-License-Identifier: Apache-2.0
  *
- * The libFuzzer targets' checks (reporting_fuzz, decision_fuzz): a failed check prints why and
- * calls abort(), so libFuzzer records the input as a crash.
+ * The libFuzzer targets' checks (reporting_fuzz, decision_fuzz, sampling_fuzz): a failed
+ * check prints why and calls abort(), so libFuzzer records the input as a crash.
  */
 
 #ifndef VMON_TEST_FUZZ_CHECK_H_

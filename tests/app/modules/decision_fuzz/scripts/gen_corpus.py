@@ -31,6 +31,11 @@ def record(n_windows: int, threshold_q8: int, flags: int, s: list[int], d: list[
 
 
 def seeds() -> dict[str, bytes]:
+    """The seed files: the mode byte (1: keep the CRC correct) and a record."""
+    return {name: b"\x01" + rec for name, rec in records().items()}
+
+
+def records() -> dict[str, bytes]:
     n = N_FEATURES
     w = 300
     s_max = w * FEATURE_ABS_MAX
@@ -47,7 +52,7 @@ def seeds() -> dict[str, bytes]:
 def main() -> None:
     OUT.mkdir(exist_ok=True)
     for name, rec in seeds().items():
-        (OUT / name).write_bytes(b"\x01" + rec)
+        (OUT / name).write_bytes(rec)
 
 
 if __name__ == "__main__":

@@ -10,34 +10,24 @@
  *   generated encoder writes the same bytes back: no two byte strings mean one config).
  * A failed check calls abort(): libFuzzer records the input as a crash.
  *
- * The input reaches the kernel as in Zephyr's samples/subsys/debug/fuzz: LLVMFuzzerTestOneInput
- * raises an interrupt, main() handles it on its thread, the simulator runs until idle.
+ * The input reaches the kernel through the shared interrupt hand-off (common/fuzz_os.c).
  */
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <irq_ctrl.h>
-#include <nsi_cpu_if.h>
-#include <nsi_main_semipublic.h>
-#include <zephyr/irq.h>
 #include <zephyr/kernel.h>
 
 #include "decision.h"
 #include "fuzz_check.h"
+#include "fuzz_os.h"
 #include "machine.h"
 #include "reporting.h"
 #include "reporting_internal.h"
 #include "vmon_payload.h"
 
 static const char *const labels[] = {"normal", "inner_race", "ball", "outer_race"};
-
-static const uint8_t *fuzz_buf;
-static size_t fuzz_sz;
-static K_SEM_DEFINE(fuzz_sem, 0, 1);
-/* Set by main() when an input is handled; read outside the OS (native_sim runs one at a time). */
-static volatile bool handled;
 
 struct snapshot {
 	struct vmon_decision_zones zones;
@@ -125,12 +115,6 @@ static void one_input(const uint8_t *buf, size_t len)
 	}
 }
 
-static void fuzz_isr(const void *arg)
-{
-	ARG_UNUSED(arg);
-	k_sem_give(&fuzz_sem);
-}
-
 int main(void)
 {
 	static const struct vmon_decision_config cfg = {
@@ -145,32 +129,6 @@ int main(void)
 	CHECK(vmon_machine_init() == 0, "machine init");
 	CHECK(vmon_reporting_config_init() == 0, "config init");
 
-	IRQ_CONNECT(CONFIG_VMON_FUZZ_IRQ, 0, fuzz_isr, NULL, 0);
-	irq_enable(CONFIG_VMON_FUZZ_IRQ);
-	printf("vmon fuzz: config decoder ready\n");
-	while (true) {
-		k_sem_take(&fuzz_sem, K_FOREVER);
-		one_input(fuzz_buf, fuzz_sz);
-		handled = true;
-	}
-	return 0;
-}
-
-NATIVE_SIMULATOR_IF int LLVMFuzzerTestOneInput(const uint8_t *data, size_t sz)
-{
-	static bool runner_initialized;
-
-	if (!runner_initialized) {
-		nsi_init(0, NULL);
-		runner_initialized = true;
-	}
-	fuzz_buf = data;
-	fuzz_sz = sz;
-	handled = false;
-	hw_irq_ctrl_set_irq(CONFIG_VMON_FUZZ_IRQ);
-	/* Run simulated time until main() has handled this input (a flash write may sleep). */
-	while (!handled) {
-		nsi_exec_for(k_ticks_to_us_ceil64(CONFIG_VMON_FUZZ_TICKS));
-	}
+	vmon_fuzz_os_run("config decoder", one_input);
 	return 0;
 }
