@@ -151,7 +151,9 @@ def flash(c: Context, board: str = "nrf52840dk/nrf52840") -> None:
 @task(
     help={
         "target": "fuzz target (config: downlink/BLE configuration decoder; "
-        "baseline: the commissioning baseline's settings record)",
+        "baseline: the commissioning baseline's settings record; "
+        "replay: the replay source's frame parser; "
+        "container: the signed model container's verifier)",
         "seconds": "how long to fuzz",
     }
 )
@@ -170,6 +172,39 @@ def fuzz(c: Context, target: str = "config", seconds: int = 600) -> None:
     )
     if result.crashes:
         raise VmonError(f"fuzz {target} found {len(result.crashes)} input(s): {result.crashes[0]}")
+
+
+@task(help={"out": "folder for vmon-model-signing.pem (private, 0600) and its .pub.pem"})
+@user_errors
+def keygen(c: Context, out: str = "keys") -> None:
+    """Make a model signing key pair (ECDSA P-256); keep the private key out of any repository."""
+    from vmon.ml import sign
+
+    folder = Path(out)
+    private, public = folder / "vmon-model-signing.pem", folder / "vmon-model-signing.pub.pem"
+    sign.write_keypair(private, public)
+    print(f"wrote {private} (private: keep it safe) and {public} (the node's build input)")
+
+
+@task(
+    help={
+        "model": "model directory (default: models/bearing-fault-12k)",
+        "key": "private key PEM (invoke keygen)",
+        "version": "model version (increase it with every release)",
+        "out": "container file (default: build/<model name>-v<version>.vmdl)",
+    }
+)
+@user_errors
+def sign_model(
+    c: Context, key: str, version: int, model: str | None = None, out: str | None = None
+) -> None:
+    """Write the signed model container a node accepts (header, ECDSA P-256 signature, model)."""
+    from vmon.ml import sign
+    from vmon.paths import REPO_ROOT
+
+    model_dir = Path(model) if model else REPO_ROOT / "models" / "bearing-fault-12k"
+    path = sign.write_container(model_dir, Path(key), version, Path(out) if out else None)
+    print(f"wrote {path} ({path.stat().st_size:,} B, model version {version})")
 
 
 @task(

@@ -25,6 +25,10 @@ TARGETS = {
     "config": REPO_ROOT / "tests" / "app" / "modules" / "reporting_fuzz",
     # The commissioning baseline's settings record, read from flash at every boot.
     "baseline": REPO_ROOT / "tests" / "app" / "modules" / "decision_fuzz",
+    # The replay source's frame parser: every byte a host (or a noisy line) sends the node.
+    "replay": REPO_ROOT / "tests" / "app" / "modules" / "sampling_fuzz",
+    # The signed model container's verifier: what a node checks before it runs a model.
+    "container": REPO_ROOT / "tests" / "modules" / "container_fuzz",
 }
 # clang for the fuzzer and sanitizer runtimes (Debian: clang libclang-rt-dev).
 TOOLS = ("clang", "cmake", "ninja", "dtc")

@@ -4,7 +4,9 @@ The configuration decoder (LoRaWAN downlinks, BLE configuration writes) fuzzed t
 vmon_reporting_config(): the target itself checks that a refused input changes nothing and
 that an accepted one is applied as decoded and is its content's only encoding. The
 commissioning baseline's settings record (baseline_decode()): refusals are the documented
-ones, an accepted record is canonical and scoring against it is defined. A check that fails,
+ones, an accepted record is canonical and scoring against it is defined. The replay frame
+parser: a stream fed whole and in random chunks gives the same blocks and counters, and every
+block is a frame of the stream. A check that fails,
 a sanitizer report or a crash leaves a crash input and fails this test.
 ``VMON_FUZZ_SECONDS`` sets the time (default 30 s; issue #17 caps it at 60 s in CI); longer
 runs: ``invoke fuzz --seconds 600``.
@@ -20,6 +22,7 @@ import pytest
 from test_replay import firmware_or_skip
 
 from vmon import codec
+from vmon.dsp import container
 from vmon.firmware import fuzz
 
 SECONDS = int(os.environ.get("VMON_FUZZ_SECONDS", "30"))
@@ -39,16 +42,30 @@ def test_config_seeds_cover_every_group() -> None:
     assert groups == {g["name"] for g in config["groups"]}
 
 
-def test_baseline_seeds_are_current() -> None:
-    # The committed seeds are what the generator writes (the record layout of baseline.h).
-    path = fuzz.target_dir("baseline") / "scripts" / "gen_corpus.py"
-    spec = importlib.util.spec_from_file_location("gen_corpus", path)
+@pytest.mark.parametrize("name", ["baseline", "replay"])
+def test_generated_seeds_are_current(name: str) -> None:
+    # The committed seeds are what the target's generator writes (the record layout of
+    # baseline.h, the replay frame of vmon.firmware.replay).
+    path = fuzz.target_dir(name) / "scripts" / "gen_corpus.py"
+    spec = importlib.util.spec_from_file_location(f"gen_corpus_{name}", path)
     assert spec is not None and spec.loader is not None
     gen = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(gen)
-    corpus = fuzz.target_dir("baseline") / "corpus"
-    want = {name: b"\x01" + rec for name, rec in gen.seeds().items()}
-    assert {p.name: p.read_bytes() for p in corpus.iterdir()} == want
+    corpus = fuzz.target_dir(name) / "corpus"
+    want = gen.seeds()
+    assert want and {p.name: p.read_bytes() for p in corpus.iterdir()} == want
+
+
+def test_container_seeds_are_well_formed() -> None:
+    # Signed with keys that were dropped: only their structure can be checked, and it must be
+    # the current format's (a stale seed would stop at the first check).
+    seeds = sorted((fuzz.target_dir("container") / "corpus").iterdir())
+    assert len(seeds) >= 5
+    for path in seeds:
+        data = path.read_bytes()[1:]
+        h = container.parse_header(data)
+        assert data[:4] == container.MAGIC and h.header_len == container.HEADER_LEN, path.name
+        assert len(data) == container.PREFIX_LEN + h.payload_len, path.name
 
 
 @pytest.mark.firmware
