@@ -28,7 +28,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from vmon.dsp import spec
+from vmon.dsp import container, spec
 from vmon.errors import VmonError, run_module
 
 MODEL_FILE = "model.tflite"
@@ -181,6 +181,10 @@ def generate(model: bytes, meta: dict[str, Any], src: str) -> dict[str, str]:
         + f"#define VMON_MODEL_OUTPUT_ZERO_POINT {meta['output']['zero_point']}\n"
         + f"#define VMON_MODEL_OUTPUT_SCALE {meta['output']['scale']!r}f\n"
         + f"#define VMON_MODEL_N_OPS {len(meta['ops'])}\n"
+        + "/* What a signed model container must match to replace this model\n"
+        + " * (vmon.dsp.container): its interface and the ops the resolver registers. */\n"
+        + f"#define VMON_MODEL_INTERFACE_HASH {_c_string(container.interface_hash(meta).hex())}\n"
+        + f"#define VMON_MODEL_OPS_MASK 0x{container.ops_mask(meta['ops']):x}U\n"
         + "/* X(op name, MicroMutableOpResolver method) for every op of the model. */\n"
         + f"#define VMON_MODEL_OPS(X) {ops}\n"
         + "\n#endif /* VMON_MODEL_CONFIG_H_ */\n"

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from vmon.codegen import model as codegen
-from vmon.dsp import spec
+from vmon.dsp import container, spec
 from vmon.errors import VmonError
 from vmon.ml import golden
 from vmon.ml.model import InputQuant, load_model_dir, model_facts
@@ -162,6 +162,11 @@ def test_generated_c_compiles(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     # A second run with unchanged input rewrites nothing (no needless firmware rebuilds).
     assert codegen.write_generated(MODEL, tmp_path / "gen") == []
+    # What a signed model container must match: the Python container format's own values.
+    config = (tmp_path / "gen" / "vmon_model_config.h").read_text()
+    meta = load_model_dir(MODEL).meta
+    assert f'"{container.interface_hash(meta).hex()}"' in config
+    assert f"#define VMON_MODEL_OPS_MASK 0x{container.ops_mask(meta['ops']):x}U" in config
 
 
 def test_embed_cli_reports_one_line(model_copy: Path, tmp_path: Path) -> None:

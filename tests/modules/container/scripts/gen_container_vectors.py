@@ -93,6 +93,17 @@ def main() -> int:
         f"#define V_OPS 0x{expect.ops:x}U",
         f"#define V_ARENA_MAX {expect.arena_max}U",
         c_bytes("v_good", good),
+        "#include <vmon/container.h>",
+        "/* What the node that holds this key and the shipped model accepts. */",
+        "static const struct vmon_container_expect v_expect = {",
+        "\t.public_key = v_public_key,",
+        "\t.feature_hash = v_feature_hash,",
+        "\t.interface_hash = v_interface_hash,",
+        "\t.n_inputs = V_N_INPUTS,",
+        "\t.n_outputs = V_N_OUTPUTS,",
+        "\t.ops = V_OPS,",
+        "\t.arena_max = V_ARENA_MAX,",
+        "};",
     ]
     for i, data in enumerate(cases.values()):
         lines.append(c_bytes(f"v_case{i}", data) if data else f"static const uint8_t v_case{i}[1];")

@@ -31,16 +31,6 @@
 #define INPUT_MAX (sizeof(v_good) + 256U)
 #define OFF_KEY_ID 128
 
-static const struct vmon_container_expect expect = {
-	.public_key = v_public_key,
-	.feature_hash = v_feature_hash,
-	.interface_hash = v_interface_hash,
-	.n_inputs = V_N_INPUTS,
-	.n_outputs = V_N_OUTPUTS,
-	.ops = V_OPS,
-	.arena_max = V_ARENA_MAX,
-};
-
 static uint8_t key_id[TC_SHA256_DIGEST_SIZE];
 static uint8_t buf[INPUT_MAX];
 
@@ -87,7 +77,7 @@ NATIVE_SIMULATOR_IF int LLVMFuzzerTestOneInput(const uint8_t *data, size_t sz)
 	if (data[0] == 0xffU && len >= OFF_KEY_ID + VMON_CONTAINER_KEY_ID_LEN) {
 		memcpy(&buf[OFF_KEY_ID], key_id, VMON_CONTAINER_KEY_ID_LEN);
 	}
-	int rc = vmon_container_check(buf, len, &expect, &c);
+	int rc = vmon_container_check(buf, len, &v_expect, &c);
 
 	if (rc == 0) {
 		CHECK(len == sizeof(v_good) && memcmp(buf, v_good, len) == 0,
@@ -100,7 +90,7 @@ NATIVE_SIMULATOR_IF int LLVMFuzzerTestOneInput(const uint8_t *data, size_t sz)
 	CHECK(documented(rc), "undocumented refusal %d", rc);
 	if (vmon_container_parse(buf, len, &c) == 0) {
 		CHECK(c.payload + c.payload_len == buf + len, "payload past the input");
-		rc = vmon_container_compatible(&c, &expect);
+		rc = vmon_container_compatible(&c, &v_expect);
 		CHECK(rc == 0 || rc == -ENOEXEC || rc == -ENOTSUP || rc == -ENOMEM,
 		      "compatibility %d", rc);
 	}
