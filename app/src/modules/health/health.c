@@ -259,7 +259,12 @@ static int health_init(void)
 	uint8_t soc = soc_cause();
 
 	h.last = rec.msg;
+	/* The record passed its checksum, but values from an older firmware still go on the air
+	 * through enums: keep them in range. */
 	h.last.name[sizeof(h.last.name) - 1U] = '\0';
+	if (h.last.thread > VMON_THREAD_OTHER) {
+		h.last.thread = VMON_THREAD_UNKNOWN;
+	}
 	if (!retained) {
 		memset(&h.last, 0, sizeof(h.last));
 		/* Nothing survived: the RAM lost power, unless the SoC knows better. */
