@@ -67,12 +67,6 @@ const char *vmon_reset_cause_str(uint8_t cause)
 	return cause < ARRAY_SIZE(names) ? names[cause] : "?";
 }
 
-static bool abnormal(uint8_t cause)
-{
-	return cause == VMON_RESET_WATCHDOG || cause == VMON_RESET_FAULT ||
-	       cause == VMON_RESET_BROWNOUT;
-}
-
 static uint32_t uptime_s(void)
 {
 	return (uint32_t)MIN((uint64_t)k_uptime_get() / 1000U, UINT32_MAX);
@@ -278,7 +272,7 @@ static int health_init(void)
 		h.last.resets = resets;
 		h.last.cause = soc;
 	}
-	if (abnormal(h.last.cause) && h.last.resets < UINT8_MAX) {
+	if (vmon_reset_is_abnormal(h.last.cause) && h.last.resets < UINT8_MAX) {
 		h.last.resets++;
 	}
 	/* The next record starts as "nothing happened", with the count carried over. */
@@ -314,7 +308,7 @@ int vmon_health_start(void)
 		return -EALREADY;
 	}
 	h.published = true;
-	if (h.last.cause == VMON_RESET_WATCHDOG || h.last.cause == VMON_RESET_FAULT) {
+	if (vmon_reset_has_record(h.last.cause)) {
 		/* fatal is the kernel's reason + 1 (0: none): print the kernel's number. */
 		LOG_WRN("last reset: %s in %s (fatal error %d, pc 0x%08x, lr 0x%08x, at %u s)",
 			vmon_reset_cause_str(h.last.cause), h.last.name[0] ? h.last.name : "?",

@@ -16,6 +16,7 @@
 #ifndef VMON_HEALTH_H_
 #define VMON_HEALTH_H_
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <zephyr/kernel.h>
@@ -46,6 +47,19 @@ enum vmon_thread {
 };
 
 #define VMON_HEALTH_NAME_LEN 12
+
+/** A reset the operator must hear of: watchdog, fault or brownout (counted in resets). */
+static inline bool vmon_reset_is_abnormal(uint8_t cause)
+{
+	return cause == VMON_RESET_WATCHDOG || cause == VMON_RESET_FAULT ||
+	       cause == VMON_RESET_BROWNOUT;
+}
+
+/** A reset the record describes (thread, PC, LR): watchdog or fault. */
+static inline bool vmon_reset_has_record(uint8_t cause)
+{
+	return cause == VMON_RESET_WATCHDOG || cause == VMON_RESET_FAULT;
+}
 
 /** The last reset, published once on VMON_RESET_CHAN. */
 struct vmon_reset_msg {

@@ -45,7 +45,8 @@ BUILD_ASSERT(DT_NODE_EXISTS(QUEUE_NODE),
 BUILD_ASSERT((int)VMON_EVENT_STATE == (int)VMON_PL_EVENT_KIND_STATE &&
 		     (int)VMON_EVENT_BASELINE == (int)VMON_PL_EVENT_KIND_BASELINE,
 	     "event kinds follow processing.h");
-BUILD_ASSERT((int)VMON_RESET_OTHER == (int)VMON_PL_RESET_CAUSE_OTHER &&
+BUILD_ASSERT((int)VMON_RESET_UNKNOWN == (int)VMON_PL_RESET_CAUSE_UNKNOWN &&
+		     (int)VMON_RESET_OTHER == (int)VMON_PL_RESET_CAUSE_OTHER &&
 		     (int)VMON_RESET_WATCHDOG == (int)VMON_PL_RESET_CAUSE_WATCHDOG &&
 		     (int)VMON_THREAD_OTHER == (int)VMON_PL_THREAD_OTHER &&
 		     (int)K_ERR_KERNEL_PANIC + 1 == (int)VMON_PL_FATAL_PANIC,
@@ -56,8 +57,8 @@ BUILD_ASSERT((int)VMON_FAULT_UNKNOWN == (int)VMON_PL_FAULT_UNKNOWN &&
 		     (int)VMON_ZONE_D == (int)VMON_PL_ZONE_D,
 	     "the payload enums follow decision.h");
 
-/* The last reset (health module), handed over once after boot: 0 none yet, 1 to store,
- * 2 stored. Status records carry its cause and count from then on. */
+/* The last reset (health module), handed over once after boot (main thread, as the loop):
+ * reset_state 0 none yet, 1 to store, 2 stored. Status records carry its cause and count. */
 static struct vmon_reset_msg reset;
 static atomic_t reset_state;
 
@@ -242,7 +243,8 @@ static __attribute__((noinline)) int build_status(struct vmon_pl_status *st_out,
 		.windows = c->windows,
 		.config_seq = rs.config_seq,
 		.config_err = err_code(rs.config_err),
-		.reset_cause = atomic_get(&reset_state) != 0 ? reset.cause : VMON_PL_RESET_CAUSE_UNKNOWN,
+		/* Zero (unknown, none) until the health module hands the last reset over. */
+		.reset_cause = reset.cause,
 		.resets = reset.resets,
 	};
 	*t_out = (struct vmon_pl_telemetry){
@@ -286,7 +288,7 @@ static __attribute__((noinline)) void store_reset(void)
 	const struct vmon_reset_msg *m = &reset;
 	uint8_t c = m->cause;
 
-	if (c != VMON_RESET_WATCHDOG && c != VMON_RESET_FAULT && c != VMON_RESET_BROWNOUT) {
+	if (!vmon_reset_is_abnormal(c)) {
 		return;
 	}
 	struct vmon_pl_event ev = {
@@ -296,7 +298,7 @@ static __attribute__((noinline)) void store_reset(void)
 	};
 
 	store(VMON_PL_EVENT_TYPE, true, &ev);
-	if (c == VMON_RESET_BROWNOUT) {
+	if (!vmon_reset_has_record(c)) {
 		return;
 	}
 	struct vmon_reporting_status rs;

@@ -30,7 +30,7 @@ static int cmd_health(const struct shell *sh, size_t argc, char **argv)
 		return err;
 	}
 	shell_print(sh, "last reset: %s", vmon_reset_cause_str(m.cause));
-	if (m.cause == VMON_RESET_WATCHDOG || m.cause == VMON_RESET_FAULT) {
+	if (vmon_reset_has_record(m.cause)) {
 		shell_print(sh, "thread: %s (%s) fatal: %u pc: 0x%08x lr: 0x%08x at: %u s",
 			    m.thread < ARRAY_SIZE(thread_names) ? thread_names[m.thread] : "?",
 			    m.name[0] != '\0' ? m.name : "?", m.fatal, m.pc, m.lr, m.uptime_s);
