@@ -9,10 +9,14 @@ in `vmon health`.
 
 import re
 
+import pytest
 from shell_util import run
 from twister_harness import DeviceAdapter, Shell
 
 from vmon.firmware import device
+
+# The shell fixture waits for the first prompt; the commands then go through shell_util.
+pytestmark = pytest.mark.usefixtures("shell")
 
 # CONFIG_VMON_HEALTH_WDT_PERIOD_MS in the scenario (2 s), plus boot and the first window.
 RESET_TIMEOUT_S = 30
@@ -29,11 +33,11 @@ def reset_uplinks(dut: DeviceAdapter) -> tuple[dict, dict]:
 
 
 def test_watchdog_and_fault_resets_are_reported(shell: Shell, dut: DeviceAdapter) -> None:
-    lines = run(shell, "vmon health", r"^last reset: ")
+    lines = run(dut, "vmon health", r"^last reset: ")
     assert "last reset: power_on" in lines, lines
     assert "abnormal resets since power-on: 0" in lines, lines
 
-    run(shell, "vmon health inject stall", r"^armed")
+    run(dut, "vmon health inject stall", r"^armed")
     dut.readlines_until(regex=r"watchdog: processing starved, resetting", timeout=RESET_TIMEOUT_S)
     event, crash = reset_uplinks(dut)
     assert event["detail"] == 4 and event["confirmed"], event  # enum reset_cause: watchdog
@@ -41,11 +45,11 @@ def test_watchdog_and_fault_resets_are_reported(shell: Shell, dut: DeviceAdapter
     assert crash["resets"] == 1 and crash["pc"] != 0, crash
 
     shell.wait_for_prompt()
-    lines = run(shell, "vmon health", r"^last reset: watchdog")
+    lines = run(dut, "vmon health", r"^last reset: watchdog")
     assert "last reset: watchdog" in lines, lines
     assert any(re.match(r"^thread: processing \(processing\) fatal: 0 pc: 0x", ln) for ln in lines)
 
-    run(shell, "vmon health inject oops", r"^armed")
+    run(dut, "vmon health inject oops", r"^armed")
     dut.readlines_until(regex=r"fatal error 3 in processing, resetting", timeout=RESET_TIMEOUT_S)
     event, crash = reset_uplinks(dut)
     assert event["detail"] == 5, event  # fault
@@ -53,6 +57,6 @@ def test_watchdog_and_fault_resets_are_reported(shell: Shell, dut: DeviceAdapter
     assert crash["resets"] == 2, crash
 
 
-def test_unknown_injection_is_refused(shell: Shell) -> None:
-    lines = run(shell, "vmon health inject melt", r"inject stall or oops")
+def test_unknown_injection_is_refused(dut: DeviceAdapter) -> None:
+    lines = run(dut, "vmon health inject melt", r"inject stall or oops")
     assert any("inject stall or oops, got 'melt'" in ln for ln in lines), lines
