@@ -36,7 +36,8 @@ extern "C" {
 
 /** What is loaded (valid after a successful vmon_model_init*()). */
 struct vmon_model_info {
-	const char *name;          /**< model name (model.json); "external" for init_ext */
+	const char *name;          /**< model name (model.json), or the init_ext caller's */
+	uint32_t version;          /**< 0 for the built-in model, else the caller's (container) */
 	const char *sha256;        /**< SHA-256 (hex) the model bytes were verified against */
 	const char *feature_hash;  /**< hash of the feature configuration the model expects */
 	size_t model_bytes;        /**< flatbuffer size */
@@ -76,6 +77,9 @@ int vmon_model_quantize(const int32_t *features, size_t n, int8_t *q, size_t q_l
  */
 int vmon_model_run(const int8_t *in, size_t n_in, int8_t *out, size_t n_out);
 
+/** The static tensor arena's size: the largest arena need a model may declare. */
+size_t vmon_model_arena_capacity(void);
+
 /** Fill @p info; -EAGAIN if not initialized, -EINVAL if @p info is NULL. */
 int vmon_model_get_info(struct vmon_model_info *info);
 
@@ -101,6 +105,8 @@ struct vmon_model_params {
 	const char *sha256;
 	uint8_t *arena;
 	size_t arena_size;
+	const char *name; /**< shown in vmon_model_info (NULL: "external"); must stay valid */
+	uint32_t version; /**< shown in vmon_model_info (a signed container's model version) */
 };
 
 int vmon_model_init_ext(const struct vmon_model_params *p);

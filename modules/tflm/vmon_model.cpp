@@ -233,6 +233,7 @@ tflite::MicroInterpreter *interp;
 struct state {
 	bool ready;
 	const char *name;
+	uint32_t version;
 	const char *sha256;
 	const char *feature_hash;
 	size_t model_bytes;
@@ -529,6 +530,7 @@ int load(const struct vmon_model_params *p, const char *name, const char *featur
 	}
 
 	st.name = name;
+	st.version = p->version;
 	st.sha256 = p->sha256;
 	st.feature_hash = feature_hash;
 	st.model_bytes = p->len;
@@ -578,7 +580,13 @@ extern "C" int vmon_model_init_ext(const struct vmon_model_params *p)
 	Lock lock;
 
 	/* External models feed on the build's feature pipeline and quantization. */
-	return init_locked(p, "external", VMON_MODEL_FEATURE_HASH);
+	return init_locked(p, p != nullptr && p->name != nullptr ? p->name : "external",
+			   VMON_MODEL_FEATURE_HASH);
+}
+
+extern "C" size_t vmon_model_arena_capacity(void)
+{
+	return sizeof(tensor_arena);
 }
 
 extern "C" void vmon_model_deinit(void)
@@ -670,6 +678,7 @@ extern "C" int vmon_model_get_info(struct vmon_model_info *info)
 	}
 	*info = {};
 	info->name = st.name;
+	info->version = st.version;
 	info->sha256 = st.sha256;
 	info->feature_hash = st.feature_hash;
 	info->model_bytes = st.model_bytes;

@@ -50,7 +50,7 @@ _HEAD = struct.Struct("<4sHHIIIIHHI32s32s32s8s24s")
 assert _HEAD.size == HEADER_LEN
 
 #: errno names of the refusals, as the node returns them (negated).
-EMSGSIZE, EBADMSG, ENOTSUP, EPERM, EACCES, ENOEXEC, ENOMEM = (
+EMSGSIZE, EBADMSG, ENOTSUP, EPERM, EACCES, ENOEXEC, ENOMEM, ENOENT = (
     "EMSGSIZE",
     "EBADMSG",
     "ENOTSUP",
@@ -58,6 +58,7 @@ EMSGSIZE, EBADMSG, ENOTSUP, EPERM, EACCES, ENOEXEC, ENOMEM = (
     "EACCES",
     "ENOEXEC",
     "ENOMEM",
+    "ENOENT",
 )
 
 
@@ -198,3 +199,28 @@ def check(data: bytes, expect: Expect, sig_ok: Callable[[bytes, bytes], bool]) -
     if h.arena_bytes > expect.arena_max:
         return ENOMEM
     return None
+
+
+def stored_length(stored: bytes) -> int:
+    """How many bytes of a model partition the node checks as the container.
+
+    The partition holds no length of its own: the header's payload_len says it. A length that
+    runs past the partition is cut to the partition, so check() refuses it for its length.
+    """
+    if len(stored) < PREFIX_LEN:
+        return len(stored)
+    payload_len = struct.unpack_from("<I", stored, 12)[0]
+    return PREFIX_LEN + payload_len if payload_len <= len(stored) - PREFIX_LEN else len(stored)
+
+
+def check_stored(
+    stored: bytes, expect: Expect, sig_ok: Callable[[bytes, bytes], bool], erased: int = 0xFF
+) -> str | None:
+    """The node's verdict on a model partition's content (modules/model_store).
+
+    ENOENT when it holds no container (its first word erased): not a fault, the built-in model
+    runs. Otherwise check() on the stored_length() bytes.
+    """
+    if stored[:4] == bytes([erased]) * 4:
+        return ENOENT
+    return check(stored[: stored_length(stored)], expect, sig_ok)

@@ -9,6 +9,7 @@ the node). Private keys are PEM files the user keeps (`invoke keygen` writes one
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 from cryptography.exceptions import InvalidSignature
@@ -23,6 +24,9 @@ from vmon.dsp import container
 from vmon.errors import VmonError
 from vmon.ml.model import ModelDir, load_model_dir
 from vmon.paths import REPO_ROOT, atomic_output
+
+#: The throw-away key pair a test build makes (CONFIG_VMON_MODEL_TEST_KEY).
+TEST_KEY_NAME = "TEST-ONLY-model-signing"
 
 
 def generate_key() -> ec.EllipticCurvePrivateKey:
@@ -145,3 +149,29 @@ def write_container(
     with atomic_output(out) as tmp:
         tmp.write_bytes(data)
     return out
+
+
+def test_keypair(folder: Path) -> Path:
+    """A test build's throw-away key pair in ``folder`` (made once); its public key's path."""
+    private, public = folder / f"{TEST_KEY_NAME}.pem", folder / f"{TEST_KEY_NAME}.pub.pem"
+    if not private.exists():
+        write_keypair(private, public)
+    return public
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m vmon.ml.sign test-key DIR``: what a CONFIG_VMON_MODEL_TEST_KEY build runs."""
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 2 or args[0] != "test-key":
+        print("usage: python -m vmon.ml.sign test-key DIR", file=sys.stderr)
+        return 2
+    try:
+        print(test_keypair(Path(args[1])))
+    except (OSError, VmonError) as e:
+        print(f"vmon: {e}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

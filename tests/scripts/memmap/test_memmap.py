@@ -491,10 +491,11 @@ def test_default_budgets_file_is_valid() -> None:
     assert found is not None
     limits = {(b.kind, b.name, b.region): b.limit for b in found.items}
     # Measured figures: issue #16's wave capped them at 112 KB flash / 36 KB RAM; issue #19's
-    # health module (watchdog, reset record, crash report) grew them by what it measured
-    # (app/budgets.yaml). Any further growth must be argued there and here.
-    assert 96 * 1024 <= limits[("region", "flash", None)] <= 116.5 * 1024
-    assert 32 * 1024 <= limits[("region", "ram", None)] <= 36.5 * 1024
+    # health module (watchdog, reset record, crash report) and model store (signature
+    # verification, in builds with a key) grew them by what they measured (app/budgets.yaml).
+    # Any further growth must be argued there and here.
+    assert 96 * 1024 <= limits[("region", "flash", None)] <= 122.5 * 1024
+    assert 32 * 1024 <= limits[("region", "ram", None)] <= 36.75 * 1024
     assert any(kind == "area" for kind, _, _ in limits)
 
 

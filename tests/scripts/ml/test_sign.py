@@ -106,3 +106,55 @@ def test_no_private_key_is_committed() -> None:
         path = REPO_ROOT / name
         if name and path.is_file() and path.stat().st_size < 1_000_000:
             assert b"PRIVATE " + b"KEY-----" not in path.read_bytes(), name
+
+
+def test_stored_verdict_reads_the_container_out_of_its_partition(setup: tuple) -> None:
+    md, key, expect = setup
+    pub = key.public_key()
+
+    def stored(data: bytes, capacity: int = 8192) -> str | None:
+        image = (data + b"\xff" * capacity)[:capacity]
+        return container.check_stored(image, expect, lambda h, s: sign.signature_ok(pub, h, s))
+
+    good = sign.pack(md, key, 2)
+    assert stored(good) is None
+    # Nothing stored is not a fault; bytes after the container are not the container's.
+    assert stored(b"") == container.ENOENT
+    assert stored(good + b"\0\1\2") is None
+    # A partition too small for the container, or a header that claims more than it holds.
+    assert stored(good, capacity=len(good) - 1) == container.EMSGSIZE
+    long = bytearray(good)
+    long[12:16] = (8192).to_bytes(4, "little")
+    assert stored(bytes(long)) == container.EMSGSIZE
+    # A truncated upload: the erased rest is read as the model, whose digest fails.
+    assert stored(good[: len(good) // 2]) == container.EBADMSG
+    # Cut inside the header: its name field reads erased, with no NUL.
+    assert stored(good[:100]) == container.EBADMSG
+
+
+def test_public_key_header_for_the_node_build(tmp_path: Path) -> None:
+    from vmon.codegen import pubkey
+
+    private, public = tmp_path / "k.pem", tmp_path / "k.pub.pem"
+    sign.write_keypair(private, public)
+    assert pubkey.public_xy(public.read_text()) == sign.public_xy(sign.load_public(public))
+    out = tmp_path / "h.h"
+    assert pubkey.main(["--pem", str(public), "--out", str(out)]) == 0
+    text = out.read_text()
+    assert "VMON_MODEL_PUBKEY_IS_TEST_KEY 0" in text
+    assert f"0x{sign.public_xy(sign.load_public(public))[0]:02x}," in text
+    # A private key, another curve or garbage is refused with one line.
+    for bad in (private.read_text(), "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----"):
+        with pytest.raises(pubkey.PubkeyError):
+            pubkey.public_xy(bad)
+    assert pubkey.main(["--pem", str(private), "--out", str(out)]) == 1
+    # A test build's throw-away key: made once in the build directory, then reused.
+    folder = tmp_path / "b"
+    assert sign.main(["test-key", str(folder)]) == 0
+    made = (folder / f"{sign.TEST_KEY_NAME}.pem").read_bytes()
+    assert sign.main(["test-key", str(folder)]) == 0
+    assert (folder / f"{sign.TEST_KEY_NAME}.pem").read_bytes() == made
+    assert sign.main(["test-key"]) == 2
+    pem = folder / f"{sign.TEST_KEY_NAME}.pub.pem"
+    assert pubkey.main(["--pem", str(pem), "--test-key", "--out", str(out)]) == 0
+    assert "THROW-AWAY TEST KEY" in out.read_text()

@@ -37,6 +37,7 @@
 #include "decision.h"
 #include "health.h"
 #include "machine.h"
+#include "model_store.h"
 #include "processing.h"
 #include "sampling.h"
 #include "vmon_model_config.h"
@@ -194,10 +195,19 @@ static void on_block(struct vmon_sampling_block *block, void *user_data)
 	}
 }
 
+/* Start a model: the model store's choice (the partition's signed model, else the built-in
+ * one) or the built-in one. 0, or the error to report: why no model runs (model_flags say
+ * which fallback), or why the partition's model was refused while the built-in one runs. */
 static int model_start(void)
 {
-	int err = vmon_model_init();
+	struct vmon_model_store_status store = {0};
+	int err;
 
+	if (IS_ENABLED(CONFIG_VMON_MODEL_STORE)) {
+		err = vmon_model_store_activate(&store);
+	} else {
+		err = vmon_model_init();
+	}
 	if (err != 0) {
 		LOG_ERR("model not loaded (%d): deciding on velocity zones only", err);
 		p.model_flags = err == -EBADMSG || err == -ENOTSUP || err == -EINVAL
@@ -212,7 +222,7 @@ static int model_start(void)
 		return err;
 	}
 	p.model_flags = 0;
-	return 0;
+	return store.partition_err == -ENOENT ? 0 : store.partition_err;
 }
 
 /* Sampling faults since the last window: bad frames and lost blocks. */
@@ -303,7 +313,7 @@ static void start_run(void *o)
 		smf_set_state(SMF_CTX(&p), &states[PROC_HALTED]);
 		return;
 	}
-	if (p.model_flags != 0) {
+	if (p.model_err != 0) {
 		publish_event(VMON_EVENT_MODEL_FAULT, p.model_err, NULL);
 	}
 	err = vmon_sampling_start(on_block, NULL);

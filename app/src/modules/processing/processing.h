@@ -62,7 +62,8 @@ enum vmon_event_type {
 	VMON_EVENT_STATE,         /**< decision state changed */
 	VMON_EVENT_SENSOR_FAULT,  /**< clipped/constant samples, bad frames, lost blocks */
 	VMON_EVENT_SENSOR_OK,     /**< input good again after a sensor fault */
-	VMON_EVENT_MODEL_FAULT,   /**< model unavailable, invalid or mismatched: rules only */
+	VMON_EVENT_MODEL_FAULT,   /**< model unavailable, invalid or mismatched (rules only), or
+				   *   the partition's signed model refused (built-in runs) */
 	VMON_EVENT_BASELINE,      /**< a commissioning baseline was learned and stored */
 };
 
@@ -110,7 +111,8 @@ struct vmon_status_msg {
 	uint32_t overruns;                  /**< sampling: blocks lost to a full pool */
 	uint32_t bad_frames;                /**< sampling: bad CRC + bad length */
 	uint32_t seq_missing;               /**< sampling: blocks missing in sequence gaps */
-	int model_err;                      /**< 0, or why the model is not used (-errno) */
+	int model_err;                      /**< 0, or why a model is not used (-errno): the
+					     *   one that runs, or the partition's refused */
 	struct vmon_processing_cost cost[VMON_STAGE_COUNT];
 };
 

@@ -15,6 +15,7 @@
 #include <vmon/model.h>
 
 #include "decision.h"
+#include "model_store.h"
 #include "processing.h"
 #include "sampling.h"
 
@@ -178,6 +179,24 @@ static int cmd_baseline_show(const struct shell *sh, size_t argc, char **argv)
 	return 0;
 }
 
+/* Which model runs and what the model partition holds (model store). */
+static void print_model_store(const struct shell *sh, uint32_t version)
+{
+	struct vmon_model_store_status ms;
+
+	if (vmon_model_store_status_get(&ms) != 0) {
+		return;
+	}
+	shell_print(sh, "source %s version %u",
+		    ms.source == VMON_MODEL_SOURCE_PARTITION ? "partition" : "built-in",
+		    (unsigned int)version);
+	shell_print(sh, "partition %u B: %s (%d)", (unsigned int)ms.capacity,
+		    ms.partition_err == 0         ? "runs"
+		    : ms.partition_err == -ENOENT ? "empty"
+						  : "refused",
+		    ms.partition_err);
+}
+
 static int cmd_model_info(const struct shell *sh, size_t argc, char **argv)
 {
 	ARG_UNUSED(argc);
@@ -193,6 +212,9 @@ static int cmd_model_info(const struct shell *sh, size_t argc, char **argv)
 		return 0;
 	}
 	shell_print(sh, "model %s", info.name);
+	if (IS_ENABLED(CONFIG_VMON_MODEL_STORE)) {
+		print_model_store(sh, info.version);
+	}
 	shell_print(sh, "sha256 %s", info.sha256);
 	shell_print(sh, "features %s", info.feature_hash);
 	shell_print(sh, "bytes %u arena %u used %u peak %u", (unsigned int)info.model_bytes,
@@ -215,7 +237,8 @@ SHELL_STATIC_SUBCMD_SET_CREATE(vmon_baseline_cmds,
 	SHELL_SUBCMD_SET_END);
 
 SHELL_STATIC_SUBCMD_SET_CREATE(vmon_model_cmds,
-	SHELL_CMD(info, NULL, "Loaded model: name, hashes, sizes, labels", cmd_model_info),
+	SHELL_CMD(info, NULL, "Loaded model: name, source, hashes, sizes, labels",
+		  cmd_model_info),
 	SHELL_SUBCMD_SET_END);
 
 SHELL_SUBCMD_ADD((vmon), status, NULL, "Node state, zone, scores, fallback", cmd_status, 1, 0);
