@@ -84,6 +84,16 @@ int vmon_container_compatible(const struct vmon_container *c,
 int vmon_container_check(const uint8_t *buf, size_t len, const struct vmon_container_expect *e,
 			 struct vmon_container *out);
 
+/**
+ * The verdict on a model partition's content (@p cap bytes, erased to 0xff where unwritten),
+ * as vmon.dsp.container.check_stored: -ENOENT when it holds no container (its first word
+ * erased: not a fault), else vmon_container_check() on the bytes its header's payload length
+ * says are the container (the whole partition when that runs past it, so that the length
+ * check refuses it).
+ */
+int vmon_container_check_stored(const uint8_t *buf, size_t cap,
+				const struct vmon_container_expect *e, struct vmon_container *out);
+
 #ifdef __cplusplus
 }
 #endif

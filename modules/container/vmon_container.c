@@ -143,3 +143,25 @@ int vmon_container_check(const uint8_t *buf, size_t len, const struct vmon_conta
 
 	return err != 0 ? err : vmon_container_verify(out, e);
 }
+
+int vmon_container_check_stored(const uint8_t *buf, size_t cap,
+				const struct vmon_container_expect *e, struct vmon_container *out)
+{
+	static const uint8_t erased[4] = {0xff, 0xff, 0xff, 0xff};
+	size_t len = cap;
+
+	if (buf == NULL) {
+		return -EINVAL;
+	}
+	if (cap < sizeof(erased) || memcmp(buf, erased, sizeof(erased)) == 0) {
+		return -ENOENT;
+	}
+	if (cap >= VMON_CONTAINER_PREFIX_LEN) {
+		uint32_t payload_len = sys_get_le32(&buf[OFF_PAYLOAD]);
+
+		if (payload_len <= cap - VMON_CONTAINER_PREFIX_LEN) {
+			len = VMON_CONTAINER_PREFIX_LEN + payload_len;
+		}
+	}
+	return vmon_container_check(buf, len, e, out);
+}

@@ -10,7 +10,6 @@
 
 #include <zephyr/kernel.h>
 #include <zephyr/logging/log.h>
-#include <zephyr/sys/byteorder.h>
 #include <zephyr/sys/util.h>
 
 #include <vmon/container.h>
@@ -23,10 +22,6 @@
 
 LOG_MODULE_REGISTER(vmon_model_store, CONFIG_VMON_MODEL_STORE_LOG_LEVEL);
 
-/* The container's payload_len field (vmon.dsp.container): the partition keeps no length of
- * its own. */
-#define OFF_PAYLOAD_LEN 12
-
 static struct vmon_model_store_status last;
 static bool activated;
 
@@ -36,26 +31,6 @@ static int hex_to_bytes(const char *hex, uint8_t *out, size_t n)
 		return -EINVAL;
 	}
 	return 0;
-}
-
-/* The bytes of the partition that are the container (vmon.dsp.container.stored_length). */
-static size_t stored_length(const uint8_t *buf, size_t cap)
-{
-	if (cap < VMON_CONTAINER_PREFIX_LEN) {
-		return cap;
-	}
-	uint32_t payload_len = sys_get_le32(&buf[OFF_PAYLOAD_LEN]);
-
-	return payload_len <= cap - VMON_CONTAINER_PREFIX_LEN
-		       ? VMON_CONTAINER_PREFIX_LEN + payload_len
-		       : cap;
-}
-
-static bool erased(const uint8_t *buf, size_t cap)
-{
-	static const uint8_t blank[4] = {0xff, 0xff, 0xff, 0xff};
-
-	return cap < sizeof(blank) || memcmp(buf, blank, sizeof(blank)) == 0;
 }
 
 /* Verify the partition and start its model: 0, -ENOENT (empty) or why not. */
@@ -73,9 +48,6 @@ static int start_partition(uint32_t *version, size_t *cap)
 		LOG_ERR("model partition cannot be mapped");
 		return -ENODEV;
 	}
-	if (erased(buf, *cap)) {
-		return -ENOENT;
-	}
 	if (hex_to_bytes(vmon_features_hash(), feature_hash, sizeof(feature_hash)) != 0 ||
 	    hex_to_bytes(VMON_MODEL_INTERFACE_HASH, interface_hash, sizeof(interface_hash)) != 0) {
 		return -EINVAL; /* a build error: the generated hashes are 64 hex digits */
@@ -89,7 +61,7 @@ static int start_partition(uint32_t *version, size_t *cap)
 		.ops = VMON_MODEL_OPS_MASK,
 		.arena_max = (uint32_t)vmon_model_arena_capacity(),
 	};
-	int err = vmon_container_check(buf, stored_length(buf, *cap), &expect, &c);
+	int err = vmon_container_check_stored(buf, *cap, &expect, &c);
 
 	if (err != 0) {
 		return err;

@@ -81,4 +81,21 @@ ZTEST(vmon_container, test_bad_arguments)
 	zassert_equal(vmon_container_compatible(NULL, &v_expect), -EINVAL);
 }
 
+/* A model partition's content: the container, then erased flash. */
+ZTEST(vmon_container, test_stored_container_is_read_out_of_its_partition)
+{
+	static uint8_t part[sizeof(v_good) + 64] __aligned(4);
+	struct vmon_container c;
+
+	memset(part, 0xff, sizeof(part));
+	zassert_equal(vmon_container_check_stored(part, sizeof(part), &v_expect, &c), -ENOENT);
+	memcpy(part, v_good, sizeof(v_good));
+	zassert_ok(vmon_container_check_stored(part, sizeof(part), &v_expect, &c));
+	zassert_equal(c.payload_len, sizeof(v_good) - VMON_CONTAINER_PREFIX_LEN);
+	/* A partition too small for what the header claims. */
+	zassert_equal(vmon_container_check_stored(part, sizeof(v_good) - 1, &v_expect, &c),
+		      -EMSGSIZE);
+	zassert_equal(vmon_container_check_stored(NULL, sizeof(part), &v_expect, &c), -EINVAL);
+}
+
 ZTEST_SUITE(vmon_container, NULL, NULL, NULL, NULL, NULL);
