@@ -17,6 +17,7 @@
 #include <vmon/model.h>
 
 #include "model_store.h"
+#include "model_store_internal.h"
 #include "vmon_model_config.h"
 #include "vmon_model_pubkey.h"
 
@@ -33,16 +34,22 @@ static int hex_to_bytes(const char *hex, uint8_t *out, size_t n)
 	return 0;
 }
 
-/* Verify the partition and start its model: 0, -ENOENT (empty) or why not. */
-static int start_partition(uint32_t *version, size_t *cap)
+const uint8_t *vmon_model_store_slot(int slot, size_t *cap)
+{
+	size_t len;
+	const uint8_t *buf = vmon_model_store_map(&len);
+
+	*cap = len / VMON_MODEL_STORE_SLOTS;
+	return buf == NULL ? NULL : buf + (size_t)slot * *cap;
+}
+
+int vmon_model_store_check_slot(int slot, struct vmon_container *c)
 {
 	/* What the container must match: this build's key, pipeline, interface and runtime. */
 	uint8_t feature_hash[VMON_CONTAINER_HASH_LEN];
 	uint8_t interface_hash[VMON_CONTAINER_HASH_LEN];
-	/* The sha256 vmon_model_init_ext() checks the payload against; kept while it runs. */
-	static char sha_hex[2 * VMON_CONTAINER_HASH_LEN + 1];
-	struct vmon_container c;
-	const uint8_t *buf = vmon_model_store_map(cap);
+	size_t cap;
+	const uint8_t *buf = vmon_model_store_slot(slot, &cap);
 
 	if (buf == NULL) {
 		LOG_ERR("model partition cannot be mapped");
@@ -61,39 +68,78 @@ static int start_partition(uint32_t *version, size_t *cap)
 		.ops = VMON_MODEL_OPS_MASK,
 		.arena_max = (uint32_t)vmon_model_arena_capacity(),
 	};
-	int err = vmon_container_check_stored(buf, *cap, &expect, &c);
 
-	if (err != 0) {
-		return err;
-	}
-	if (bin2hex(c.payload_sha256, VMON_CONTAINER_HASH_LEN, sha_hex, sizeof(sha_hex)) !=
+	return vmon_container_check_stored(buf, cap, &expect, c);
+}
+
+/* Start a verified container's model. */
+static int start_container(const struct vmon_container *c)
+{
+	/* The sha256 vmon_model_init_ext() checks the payload against; kept while it runs. */
+	static char sha_hex[2 * VMON_CONTAINER_HASH_LEN + 1];
+
+	if (bin2hex(c->payload_sha256, VMON_CONTAINER_HASH_LEN, sha_hex, sizeof(sha_hex)) !=
 	    2 * VMON_CONTAINER_HASH_LEN) {
 		return -EINVAL;
 	}
 	const struct vmon_model_params params = {
-		.data = c.payload,
-		.len = c.payload_len,
+		.data = c->payload,
+		.len = c->payload_len,
 		.sha256 = sha_hex,
-		.name = c.name,
-		.version = c.model_version,
+		.name = c->name,
+		.version = c->model_version,
 	};
 
-	err = vmon_model_init_ext(&params);
-	if (err == 0) {
-		*version = c.model_version;
+	return vmon_model_init_ext(&params);
+}
+
+/* Start the newest model the slots hold: 0 (s->slot, s->version), -ENOENT when they hold
+ * none, else the first refusal. */
+static int start_partition(struct vmon_model_store_status *s)
+{
+	struct vmon_container c[VMON_MODEL_STORE_SLOTS];
+	int err[VMON_MODEL_STORE_SLOTS];
+	int refusal = -ENOENT;
+
+	for (int i = 0; i < VMON_MODEL_STORE_SLOTS; i++) {
+		err[i] = vmon_model_store_check_slot(i, &c[i]);
+		if (err[i] != 0 && err[i] != -ENOENT) {
+			LOG_WRN("model slot %d refused (%d)", i, err[i]);
+			refusal = refusal == -ENOENT ? err[i] : refusal;
+		}
 	}
-	return err;
+	/* Newest first; a valid container TFLM will not start gives way to the other. */
+	for (int n = 0; n < VMON_MODEL_STORE_SLOTS; n++) {
+		int best = -1;
+
+		for (int i = 0; i < VMON_MODEL_STORE_SLOTS; i++) {
+			if (err[i] == 0 && (best < 0 || c[i].model_version > c[best].model_version)) {
+				best = i;
+			}
+		}
+		if (best < 0) {
+			break;
+		}
+		err[best] = start_container(&c[best]);
+		if (err[best] == 0) {
+			s->slot = best;
+			s->version = c[best].model_version;
+			return 0;
+		}
+		refusal = err[best];
+	}
+	return refusal;
 }
 
 int vmon_model_store_activate(struct vmon_model_store_status *st)
 {
-	struct vmon_model_store_status s = {0};
+	struct vmon_model_store_status s = {.slot = -1};
 
-	s.partition_err = start_partition(&s.version, &s.capacity);
+	s.partition_err = start_partition(&s);
+	(void)vmon_model_store_slot(0, &s.capacity);
 	if (s.partition_err == 0) {
 		s.source = VMON_MODEL_SOURCE_PARTITION;
-		LOG_INF("model partition: %u B, model version %u runs", (unsigned int)s.capacity,
-			(unsigned int)s.version);
+		LOG_INF("model slot %d: model version %u runs", s.slot, (unsigned int)s.version);
 	} else {
 		if (s.partition_err != -ENOENT) {
 			LOG_ERR("model partition refused (%d): running the built-in model",
@@ -102,6 +148,8 @@ int vmon_model_store_activate(struct vmon_model_store_status *st)
 		s.builtin_err = vmon_model_init();
 		s.source = s.builtin_err == 0 ? VMON_MODEL_SOURCE_BUILTIN : VMON_MODEL_SOURCE_NONE;
 	}
+	s.updates = last.updates;
+	s.refused = last.refused;
 	last = s;
 	activated = true;
 	if (st != NULL) {
@@ -120,4 +168,13 @@ int vmon_model_store_status_get(struct vmon_model_store_status *st)
 	}
 	*st = last;
 	return 0;
+}
+
+void vmon_model_store_count_update(bool done)
+{
+	if (done) {
+		last.updates++;
+	} else {
+		last.refused++;
+	}
 }

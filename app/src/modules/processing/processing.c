@@ -110,6 +110,7 @@ struct proc {
 	bool was_learning;
 	struct vmon_processing_counters counters;
 	int model_err;
+	bool model_started; /* model_start() ran: a reload may stop and start it again */
 };
 
 static struct proc p;
@@ -303,6 +304,7 @@ static void start_run(void *o)
 		return;
 	}
 	p.model_err = model_start();
+	p.model_started = true;
 	if (IS_ENABLED(CONFIG_VMON_MACHINE)) {
 		/* Not fatal: without a stored profile the typing names no bearing fault. */
 		(void)vmon_machine_init();
@@ -550,6 +552,35 @@ static const struct smf_state states[] = {
 /* ------------------------------------------------------------------ thread */
 
 static K_SEM_DEFINE(start_sem, 0, 1);
+/* A model reload asked for by an update (vmon_processing_model_reload()). */
+static atomic_t reload_req;
+static K_SEM_DEFINE(reload_sem, 0, 1);
+static int reload_result;
+
+static void model_reload(void)
+{
+	if (!p.model_started) {
+		reload_result = -EAGAIN;
+	} else {
+		struct vmon_model_store_status st;
+
+		vmon_model_deinit();
+		p.model_err = model_start();
+		if (p.model_err != 0) {
+			publish_event(VMON_EVENT_MODEL_FAULT, p.model_err, NULL);
+		} else if (IS_ENABLED(CONFIG_VMON_MODEL_STORE) &&
+			   vmon_model_store_status_get(&st) == 0 &&
+			   st.source == VMON_MODEL_SOURCE_PARTITION) {
+			/* The operator sees which model decides from now on. */
+			LOG_INF("model version %u decides: event model_update",
+				(unsigned int)st.version);
+			publish_event(VMON_EVENT_MODEL_UPDATE, (int32_t)MIN(st.version, INT32_MAX),
+				      NULL);
+		}
+		reload_result = p.model_err;
+	}
+	k_sem_give(&reload_sem);
+}
 
 static void processing_thread(void *a, void *b, void *c)
 {
@@ -564,6 +595,9 @@ static void processing_thread(void *a, void *b, void *c)
 	smf_set_initial(SMF_CTX(&p), &states[PROC_START]);
 	for (;;) {
 		(void)vmon_health_wdt_feed(wdt);
+		if (atomic_cas(&reload_req, 1, 0)) {
+			model_reload();
+		}
 		if (p.need_block) {
 			if (k_msgq_get(&block_q, &p.block, vmon_health_wait()) != 0) {
 				continue;
@@ -586,6 +620,17 @@ int vmon_processing_start(void)
 	}
 	k_sem_give(&start_sem);
 	return 0;
+}
+
+int vmon_processing_model_reload(k_timeout_t timeout)
+{
+	k_sem_reset(&reload_sem);
+	atomic_set(&reload_req, 1);
+	if (k_sem_take(&reload_sem, timeout) != 0) {
+		atomic_clear(&reload_req);
+		return -ETIMEDOUT;
+	}
+	return reload_result;
 }
 
 int vmon_processing_status_get(struct vmon_status_msg *st)
@@ -613,8 +658,9 @@ const char *vmon_stage_str(enum vmon_stage s)
 
 const char *vmon_event_type_str(enum vmon_event_type t)
 {
-	static const char *const names[] = {"state", "sensor_fault", "sensor_ok", "model_fault",
-					    "baseline"};
+	static const char *const names[] = {
+		"state", "sensor_fault", "sensor_ok", "model_fault", "baseline", "reset", "model_update",
+	};
 
 	return (unsigned int)t < ARRAY_SIZE(names) ? names[t] : "?";
 }

@@ -65,6 +65,9 @@ enum vmon_event_type {
 	VMON_EVENT_MODEL_FAULT,   /**< model unavailable, invalid or mismatched (rules only), or
 				   *   the partition's signed model refused (built-in runs) */
 	VMON_EVENT_BASELINE,      /**< a commissioning baseline was learned and stored */
+	/* 5 is the reporting module's reset event (payload schema, enum event_kind). */
+	VMON_EVENT_MODEL_UPDATE = VMON_EVENT_BASELINE + 2, /**< an update's model now runs;
+							     *   detail: its version */
 };
 
 /** Sensor fault causes (vmon_event_msg.detail of VMON_EVENT_SENSOR_FAULT). */
@@ -128,6 +131,15 @@ int vmon_processing_start(void);
 
 /** The latest status (also between periodic records). -EAGAIN before the first window. */
 int vmon_processing_status_get(struct vmon_status_msg *st);
+
+/**
+ * Have the processing thread stop its model and start the model store's choice again
+ * (between two sample blocks, so that no window runs a model being replaced), as at boot: a
+ * refusal is reported as a model_fault event. Waits up to @p timeout.
+ * @return the new start's model error (0: a model runs), -EAGAIN before the cycle started,
+ *         -ETIMEDOUT.
+ */
+int vmon_processing_model_reload(k_timeout_t timeout);
 
 const char *vmon_stage_str(enum vmon_stage s);
 const char *vmon_event_type_str(enum vmon_event_type t);

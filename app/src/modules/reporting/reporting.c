@@ -43,7 +43,8 @@ BUILD_ASSERT(DT_NODE_EXISTS(QUEUE_NODE),
 #define BACKOFF_MAX_MS (CONFIG_VMON_REPORTING_BACKOFF_MAX_S * 1000U)
 
 BUILD_ASSERT((int)VMON_EVENT_STATE == (int)VMON_PL_EVENT_KIND_STATE &&
-		     (int)VMON_EVENT_BASELINE == (int)VMON_PL_EVENT_KIND_BASELINE,
+		     (int)VMON_EVENT_BASELINE == (int)VMON_PL_EVENT_KIND_BASELINE &&
+		     (int)VMON_EVENT_MODEL_UPDATE == (int)VMON_PL_EVENT_KIND_MODEL_UPDATE,
 	     "event kinds follow processing.h");
 BUILD_ASSERT((int)VMON_RESET_UNKNOWN == (int)VMON_PL_RESET_CAUSE_UNKNOWN &&
 		     (int)VMON_RESET_OTHER == (int)VMON_PL_RESET_CAUSE_OTHER &&
@@ -114,7 +115,7 @@ BUILD_ASSERT(ENOTSUP <= UINT8_MAX && ENOMSG <= UINT8_MAX && EMSGSIZE <= UINT8_MA
 		     ETIMEDOUT <= UINT8_MAX && ENOEXEC <= UINT8_MAX,
 	     "err_codes holds errno values in a byte");
 
-static uint8_t err_code(int err)
+uint8_t vmon_reporting_error_code(int err)
 {
 	if (err >= 0) {
 		return VMON_PL_ERROR_NONE;
@@ -141,7 +142,7 @@ static void report_cb(const struct zbus_channel *chan)
 		.uptime_s = uptime_s(),
 		/* A model that does not start: its error code, negated (fallback bits are >= 0). */
 		.detail = e->type == VMON_EVENT_MODEL_FAULT && e->detail < 0
-				  ? -(int32_t)err_code(e->detail)
+				  ? -(int32_t)vmon_reporting_error_code(e->detail)
 				  : e->detail,
 	};
 
@@ -233,7 +234,7 @@ static __attribute__((noinline)) int build_status(struct vmon_pl_status *st_out,
 		.commissioned = d->commissioned ? 1U : 0U,
 		.learning = learning() ? 1U : 0U,
 		.fallback = (uint8_t)(d->fallback & 0x3FU),
-		.model_err = err_code(s.model_err),
+		.model_err = vmon_reporting_error_code(s.model_err),
 		.velocity_um_s = d->velocity_um_s,
 		.novelty_avg_q8 = d->novelty_avg_q8 < 0 ? VMON_PL_STATUS_NOVELTY_AVG_Q8_NONE
 							: (uint32_t)d->novelty_avg_q8,
@@ -244,7 +245,7 @@ static __attribute__((noinline)) int build_status(struct vmon_pl_status *st_out,
 		.queue_dropped = rs.dropped,
 		.windows = c->windows,
 		.config_seq = rs.config_seq,
-		.config_err = err_code(rs.config_err),
+		.config_err = vmon_reporting_error_code(rs.config_err),
 		/* Zero (unknown, none) until the health module hands the last reset over. */
 		.reset_cause = reset.cause,
 		.resets = reset.resets,

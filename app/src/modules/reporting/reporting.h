@@ -104,6 +104,10 @@ int vmon_reporting_config(const uint8_t *buf, size_t len);
 /** Seconds between status records (the configuration's status_period_s). */
 uint32_t vmon_reporting_status_period_s(void);
 
+/** The payload schema's portable error code (enum error) of a negative errno: errno values
+ *  differ between C libraries, so they never leave the node (records, SMP answers). */
+uint8_t vmon_reporting_error_code(int err);
+
 /** The LoRaWAN transport's counters (CONFIG_VMON_REPORTING_LORAWAN). */
 struct vmon_lorawan_stats {
 	bool joined;

@@ -190,11 +190,14 @@ static void print_model_store(const struct shell *sh, uint32_t version)
 	shell_print(sh, "source %s version %u",
 		    ms.source == VMON_MODEL_SOURCE_PARTITION ? "partition" : "built-in",
 		    (unsigned int)version);
-	shell_print(sh, "partition %u B: %s (%d)", (unsigned int)ms.capacity,
+	shell_print(sh, "partition %d x %u B: %s (%d) slot %d", VMON_MODEL_STORE_SLOTS,
+		    (unsigned int)ms.capacity,
 		    ms.partition_err == 0         ? "runs"
 		    : ms.partition_err == -ENOENT ? "empty"
 						  : "refused",
-		    ms.partition_err);
+		    ms.partition_err, ms.slot);
+	shell_print(sh, "updates %u refused %u", (unsigned int)ms.updates,
+		    (unsigned int)ms.refused);
 }
 
 static int cmd_model_info(const struct shell *sh, size_t argc, char **argv)

@@ -130,6 +130,10 @@ def main() -> int:
         f"#define V_ARENA_MAX {expect.arena_max}U",
         f"#define V_VERSION {args.version}U",
         c_bytes("v_good", good),
+        "/* The same model signed as the next version: an update (model store tests). */",
+        c_bytes("v_newer", sign.pack(md, key, args.version + 1)).replace(
+            "__aligned(4)", "__aligned(4) __maybe_unused"
+        ),
         "#include <vmon/container.h>",
         "/* What the node that holds this key and the shipped model accepts. */",
         "static const struct vmon_container_expect v_expect = {",

@@ -75,7 +75,8 @@ ZTEST(vmon_model_store, test_empty_partition_runs_the_builtin_model)
 	store(NULL, 0);
 	st = activate();
 	assert_refused(&st, -ENOENT, "empty");
-	zassert_equal(st.capacity, DT_REG_SIZE(DT_CHOSEN(vmon_model_partition)));
+	zassert_equal(st.capacity, DT_REG_SIZE(DT_CHOSEN(vmon_model_partition)) / 2);
+	zassert_equal(st.slot, -1);
 	zassert_ok(vmon_model_store_status_get(&again));
 	zassert_equal(again.partition_err, -ENOENT);
 }
@@ -184,6 +185,133 @@ ZTEST(vmon_model_store, test_activation_fits_the_processing_stack)
 	/* The processing thread goes on to compute features in the same stack afterwards,
 	 * but not from inside the activation: a quarter of it spare is the margin. */
 	zassert_true(unused >= PROCESSING_STACK / 4, "%zu B left", unused);
+}
+
+/* --- updates (vmon_model_update_*): into the free slot, verified before activation ----- */
+
+/* Upload @p data in chunks of @p chunk bytes; the first error, or finish's result. */
+static int upload(const uint8_t *data, size_t len, size_t chunk, uint32_t *version)
+{
+	int err = vmon_model_update_begin(len);
+
+	for (size_t off = 0; err == 0 && off < len; off += chunk) {
+		err = vmon_model_update_write(off, data + off, MIN(chunk, len - off));
+	}
+	return err != 0 ? err : vmon_model_update_finish(version);
+}
+
+static uint32_t refused(void)
+{
+	struct vmon_model_store_status st;
+
+	zassert_ok(vmon_model_store_status_get(&st));
+	return st.refused;
+}
+
+/* The partition's model v_good (V_VERSION) running from slot 0. */
+static void run_good_from_slot0(void)
+{
+	struct vmon_model_store_status st;
+
+	store(v_good, sizeof(v_good));
+	st = activate();
+	zassert_equal(st.source, VMON_MODEL_SOURCE_PARTITION);
+	zassert_equal(st.slot, 0);
+}
+
+ZTEST(vmon_model_store, test_update_goes_to_the_free_slot_and_the_newest_runs)
+{
+	struct vmon_model_store_status st;
+	uint32_t version = 0;
+
+	run_good_from_slot0();
+	/* Odd chunks: the flash is written in whole blocks all the same. */
+	zassert_ok(upload(v_newer, sizeof(v_newer), 77, &version));
+	zassert_equal(version, V_VERSION + 1);
+	/* Verified, not yet switched to: the running model was never touched. */
+	zassert_ok(vmon_model_store_status_get(&st));
+	zassert_equal(st.slot, 0);
+	zassert_equal(st.updates, 1);
+	vmon_model_deinit();
+	st = activate();
+	zassert_equal(st.source, VMON_MODEL_SOURCE_PARTITION);
+	zassert_equal(st.slot, 1);
+	zassert_equal(st.version, V_VERSION + 1);
+}
+
+ZTEST(vmon_model_store, test_update_that_is_not_newer_is_refused)
+{
+	uint32_t version;
+	uint32_t before;
+
+	run_good_from_slot0();
+	before = refused();
+	/* No rollback: the running partition model's own version again. */
+	zassert_equal(upload(v_good, sizeof(v_good), 128, &version), -EPERM);
+	zassert_equal(refused(), before + 1);
+}
+
+ZTEST(vmon_model_store, test_bad_updates_are_refused_and_the_model_runs_on)
+{
+	static uint8_t big[sizeof(v_good)];
+	struct vmon_model_store_status st;
+	size_t cap = DT_REG_SIZE(DT_CHOSEN(vmon_model_partition)) / 2;
+	uint32_t version;
+	uint32_t before;
+
+	run_good_from_slot0();
+	before = refused();
+	/* Each bad model for its reason (the boot path's verdicts). */
+	for (size_t i = 0; i < ARRAY_SIZE(v_cases); i++) {
+		if (v_cases[i].len == 0) {
+			zassert_equal(vmon_model_update_begin(0), -EINVAL);
+			continue;
+		}
+		zassert_equal(upload(v_cases[i].data, v_cases[i].len, 200, &version),
+			      v_cases[i].err, "%s", v_cases[i].what);
+	}
+	/* A full partition: larger than a slot. */
+	zassert_equal(vmon_model_update_begin(cap + 1), -ENOSPC);
+	/* Out of order, and past the announced length. */
+	zassert_ok(vmon_model_update_begin(sizeof(v_newer)));
+	zassert_ok(vmon_model_update_write(0, v_newer, 100));
+	zassert_equal(vmon_model_update_write(200, v_newer + 200, 100), -ERANGE);
+	zassert_equal(vmon_model_update_write(100, v_newer + 100, 100), -EINVAL, "abandoned");
+	zassert_ok(vmon_model_update_begin(16));
+	zassert_equal(vmon_model_update_write(0, big, 17), -EMSGSIZE);
+	/* Finishing what was never completed. */
+	zassert_ok(vmon_model_update_begin(sizeof(v_newer)));
+	zassert_ok(vmon_model_update_write(0, v_newer, 64));
+	zassert_equal(vmon_model_update_finish(&version), -EINVAL);
+	zassert_equal(refused(), before + ARRAY_SIZE(v_cases) + 5);
+	/* The running model was never touched: slot 0 still decides. */
+	zassert_ok(vmon_model_store_status_get(&st));
+	zassert_equal(st.slot, 0);
+	int8_t in[VMON_MODEL_N_INPUTS] = {0};
+	int8_t out[VMON_MODEL_N_OUTPUTS];
+
+	zassert_ok(vmon_model_run(in, sizeof(in), out, sizeof(out)));
+	/* And a restart (a power loss) picks it again: nothing refused stayed in slot 1. */
+	vmon_model_deinit();
+	st = activate();
+	zassert_equal(st.slot, 0);
+	zassert_equal(st.version, V_VERSION);
+}
+
+ZTEST(vmon_model_store, test_interrupted_update_leaves_the_old_model)
+{
+	struct vmon_model_store_status st;
+
+	run_good_from_slot0();
+	/* Half of the newer model written, then the power goes (the next boot activates). */
+	zassert_ok(vmon_model_update_begin(sizeof(v_newer)));
+	zassert_ok(vmon_model_update_write(0, v_newer, sizeof(v_newer) / 2));
+	vmon_model_deinit();
+	st = activate();
+	zassert_equal(st.source, VMON_MODEL_SOURCE_PARTITION);
+	zassert_equal(st.slot, 0);
+	zassert_equal(st.version, V_VERSION);
+	zassert_ok(st.partition_err, "a partial upload is not a fault");
 }
 
 ZTEST_SUITE(vmon_model_store, NULL, NULL, NULL, NULL, NULL);
