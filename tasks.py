@@ -196,15 +196,33 @@ def keygen(c: Context, out: str = "keys") -> None:
 )
 @user_errors
 def sign_model(
-    c: Context, key: str, version: int, model: str | None = None, out: str | None = None
+    c: Context, key: str, version: str, model: str | None = None, out: str | None = None
 ) -> None:
     """Write the signed model container a node accepts (header, ECDSA P-256 signature, model)."""
     from vmon.ml import sign
     from vmon.paths import REPO_ROOT
 
+    # invoke passes an option without a default as a string.
+    if not version.isdigit():
+        raise Exit(f"error: --version must be a whole number, not {version!r}", code=2)
+
     model_dir = Path(model) if model else REPO_ROOT / "models" / "bearing-fault-12k"
-    path = sign.write_container(model_dir, Path(key), version, Path(out) if out else None)
+    path = sign.write_container(model_dir, Path(key), int(version), Path(out) if out else None)
     print(f"wrote {path} ({path.stat().st_size:,} B, model version {version})")
+
+
+@task(
+    help={
+        "port": "serial port of the node's SMP transport (its shell UART or USB CDC ACM)",
+        "model": "signed model container (invoke sign-model)",
+    }
+)
+@user_errors
+def model_update(c: Context, port: str, model: str) -> None:
+    """Send a signed model to a running node over SMP (mcumgr); it verifies it and switches."""
+    from vmon.firmware import update
+
+    update.update_port(port, Path(model))
 
 
 @task(

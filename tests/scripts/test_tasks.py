@@ -24,6 +24,9 @@ TASKS = (
     "flash",
     "dataset-import",
     "evaluate",
+    "keygen",
+    "sign-model",
+    "model-update",
 )
 
 
@@ -165,3 +168,23 @@ def test_every_task_reports_bad_input_in_one_line(
     assert len(lines) == 1, result.stderr
     assert lines[0].startswith(starts.format(t=t)), lines[0]
     assert not (tmp_path / "x.npz").exists()  # nothing written on a refusal
+
+
+def test_keygen_sign_model_and_model_update_as_a_user_runs_them(tmp_path: Path) -> None:
+    keys = tmp_path / "keys"
+    assert invoke("keygen", "--out", str(keys)).returncode == 0
+    key = str(keys / "vmon-model-signing.pem")
+    out = tmp_path / "m.vmdl"
+    bad = invoke("sign-model", "--key", key, "--version", "x", "--out", str(out))
+    assert bad.returncode == 2
+    assert bad.stderr.strip() == "error: --version must be a whole number, not 'x'"
+    good = invoke("sign-model", "--key", key, "--version", "7", "--out", str(out))
+    assert good.returncode == 0, good.stderr
+    assert "model version 7" in good.stdout and out.stat().st_size > 0
+
+    missing = invoke("model-update", "--port", "x", "--model", str(tmp_path / "none.vmdl"))
+    assert missing.returncode == 1
+    assert missing.stderr.strip().startswith("error: cannot read ")
+    no_port = invoke("model-update", "--port", str(tmp_path / "ttyNONE"), "--model", str(out))
+    assert no_port.returncode == 1
+    assert no_port.stderr.strip() == f"error: no serial port {tmp_path / 'ttyNONE'}"

@@ -23,9 +23,9 @@ from vmon.ml import sign
 from vmon.ml.model import load_model_dir
 from vmon.paths import REPO_ROOT
 
-# app/boards/qemu_cortex_m3.overlay: the flash simulator's 16 KB (linker section FlashSim) and
-# the model partition 8 KB into it.
-FLASH_SIM_SECTION, FLASH_SIM_SIZE, PARTITION_OFFSET = "FlashSim", 16 * 1024, 8 * 1024
+# app/boards/qemu_cortex_m3.overlay: the flash simulator's 20 KB (linker section FlashSim) and
+# the model partition 8 KB into it, its first slot.
+FLASH_SIM_SECTION, FLASH_SIM_SIZE, PARTITION_OFFSET = "FlashSim", 20 * 1024, 8 * 1024
 MODEL = REPO_ROOT / "models" / "bearing-fault-12k"
 # The schema's error code (app/schema/payload.yaml, enum error) a model_fault event carries,
 # negated, for a model signed with another key.
@@ -91,11 +91,11 @@ def boot(request: pytest.FixtureRequest, device_object: DeviceAdapter) -> Iterat
 def test_empty_partition_runs_the_builtin_model(boot: Callable) -> None:
     dut, ups = boot(b"")
     assert not [u for u in ups if u["type"] == "event" and u["kind"] == "model_fault"], ups
-    lines = run(dut, "vmon model info", r"^partition \d+ B: ")
+    lines = run(dut, "vmon model info", r"^updates \d+ refused \d+")
     assert "model bearing-fault-12k" in lines, lines
     assert "source built-in version 0" in lines, lines
     # -ENOENT: nothing stored is not a fault.
-    assert "partition 8192 B: empty (-2)" in lines, lines
+    assert "partition 2 x 6144 B: empty (-2) slot -1" in lines, lines
     lines = run(dut, "vmon status", r"^fallback: ")
     assert "fallback: 0x00 model_err: 0" in lines, lines
 
@@ -105,9 +105,9 @@ def test_model_signed_with_another_key_is_refused_and_reported(boot: Callable) -
     dut, ups = boot(foreign)
     events = [u for u in ups if u["type"] == "event" and u["kind"] == "model_fault"]
     assert len(events) == 1 and events[0]["detail"] == -DENIED, events
-    lines = run(dut, "vmon model info", r"^partition \d+ B: ")
+    lines = run(dut, "vmon model info", r"^updates \d+ refused \d+")
     assert "source built-in version 0" in lines, lines
-    assert f"partition 8192 B: refused (-{EPERM})" in lines, lines
+    assert f"partition 2 x 6144 B: refused (-{EPERM}) slot -1" in lines, lines
     # The built-in model decides: no fallback, the refusal shown as the model error.
     lines = run(dut, "vmon status", r"^fallback: ")
     assert f"fallback: 0x00 model_err: -{EPERM}" in lines, lines
@@ -121,9 +121,9 @@ def test_model_signed_with_the_build_key_runs_from_the_partition(
     key = sign.load_private(build_dir / "vmon_generated" / f"{sign.TEST_KEY_NAME}.pem")
     dut, ups = boot(sign.pack(load_model_dir(MODEL), key, 9))
     assert not [u for u in ups if u["type"] == "event" and u["kind"] == "model_fault"], ups
-    lines = run(dut, "vmon model info", r"^partition \d+ B: ")
+    lines = run(dut, "vmon model info", r"^updates \d+ refused \d+")
     assert "model bearing-fault-12k" in lines, lines
     assert "source partition version 9" in lines, lines
-    assert "partition 8192 B: runs (0)" in lines, lines
+    assert "partition 2 x 6144 B: runs (0) slot 0" in lines, lines
     lines = run(dut, "vmon status", r"^fallback: ")
     assert "fallback: 0x00 model_err: 0" in lines, lines
