@@ -11,7 +11,7 @@
  * verifies it as at boot, and the processing thread switches to it between two windows. A
  * refusal answers with an SMP version 2 group error whose rc is the payload schema's error
  * code (app/schema/payload.yaml, enum error): errno values differ between C libraries. The
- * client is vmon.update (`invoke model-update`).
+ * client is vmon.firmware.update (`invoke model-update`).
  */
 
 #include <errno.h>
