@@ -47,6 +47,12 @@ BUILD_ASSERT(sizeof(struct record) <= DT_REG_SIZE(RECORD_NODE) - DT_PROP_LEN(REC
 static const struct device *const record_dev = DEVICE_DT_GET(RECORD_NODE);
 #endif
 
+struct queue_watch {
+	struct k_work_delayable beat;
+	struct k_work_q *queue;
+	int channel;
+};
+
 static struct {
 	struct vmon_reset_msg last; /* this boot's reset */
 	struct record next;         /* written when the node resets */
@@ -57,6 +63,8 @@ static struct {
 		uint8_t thread;
 		char name[VMON_HEALTH_NAME_LEN];
 	} ch[CONFIG_TASK_WDT_CHANNELS];
+	struct queue_watch queues[CONFIG_VMON_HEALTH_QUEUES];
+	size_t queues_used;
 } h;
 
 const char *vmon_reset_cause_str(uint8_t cause)
@@ -172,12 +180,12 @@ void k_sys_fatal_error_handler(unsigned int reason, const struct arch_esf *esf)
 }
 #endif
 
-int vmon_health_wdt_add(enum vmon_thread thread, const char *name)
+static int channel_add(k_tid_t tid, enum vmon_thread thread, const char *name, uint32_t period_ms)
 {
-	if (name == NULL || thread > VMON_THREAD_OTHER) {
+	if (name == NULL || tid == NULL || (unsigned int)thread >= VMON_THREAD_COUNT) {
 		return -EINVAL;
 	}
-	int ch = task_wdt_add(CONFIG_VMON_HEALTH_WDT_PERIOD_MS, starved, NULL);
+	int ch = task_wdt_add(period_ms, starved, NULL);
 
 	if (ch < 0) {
 		return ch;
@@ -186,16 +194,63 @@ int vmon_health_wdt_add(enum vmon_thread thread, const char *name)
 		(void)task_wdt_delete(ch);
 		return -ENOMEM;
 	}
-	h.ch[ch].tid = k_current_get();
+	h.ch[ch].tid = tid;
 	h.ch[ch].thread = (uint8_t)thread;
 	strncpy(h.ch[ch].name, name, sizeof(h.ch[ch].name) - 1U);
 	h.ch[ch].name[sizeof(h.ch[ch].name) - 1U] = '\0';
 	return ch;
 }
 
+int vmon_health_wdt_add(enum vmon_thread thread, const char *name)
+{
+	return channel_add(k_current_get(), thread, name, CONFIG_VMON_HEALTH_WDT_PERIOD_MS);
+}
+
 int vmon_health_wdt_feed(int channel)
 {
 	return task_wdt_feed(channel);
+}
+
+/* The heartbeat of a watched work queue: it runs on that queue, so it is late exactly when
+ * a work item ahead of it blocks the queue. */
+static void beat(struct k_work *work)
+{
+	struct k_work_delayable *dwork = k_work_delayable_from_work(work);
+	struct queue_watch *w = CONTAINER_OF(dwork, struct queue_watch, beat);
+
+	(void)task_wdt_feed(w->channel);
+	(void)k_work_schedule_for_queue(w->queue, dwork, vmon_health_wait());
+}
+
+static K_MUTEX_DEFINE(queues_lock);
+
+int vmon_health_watch_queue(struct k_work_q *queue, enum vmon_thread thread, const char *name,
+			    uint32_t period_ms)
+{
+	/* Fed every quarter of the default period: a shorter one would starve an idle queue. */
+	if (queue == NULL || (queue->flags & K_WORK_QUEUE_STARTED) == 0U ||
+	    period_ms < CONFIG_VMON_HEALTH_WDT_PERIOD_MS) {
+		return -EINVAL;
+	}
+	k_tid_t tid = k_work_queue_thread_get(queue);
+
+	(void)k_mutex_lock(&queues_lock, K_FOREVER);
+	if (h.queues_used >= ARRAY_SIZE(h.queues)) {
+		k_mutex_unlock(&queues_lock);
+		return -ENOMEM;
+	}
+	int ch = channel_add(tid, thread, name, period_ms);
+
+	if (ch >= 0) {
+		struct queue_watch *w = &h.queues[h.queues_used++];
+
+		w->queue = queue;
+		w->channel = ch;
+		k_work_init_delayable(&w->beat, beat);
+		(void)k_work_schedule_for_queue(queue, &w->beat, K_NO_WAIT);
+	}
+	k_mutex_unlock(&queues_lock);
+	return ch;
 }
 
 int vmon_health_last_reset(struct vmon_reset_msg *out)
@@ -256,7 +311,7 @@ static int health_init(void)
 	/* The record passed its checksum, but values from an older firmware still go on the air
 	 * through enums: keep them in range. */
 	h.last.name[sizeof(h.last.name) - 1U] = '\0';
-	if (h.last.thread > VMON_THREAD_OTHER) {
+	if (h.last.thread >= VMON_THREAD_COUNT) {
 		h.last.thread = VMON_THREAD_UNKNOWN;
 	}
 	if (!retained) {
@@ -293,6 +348,12 @@ static int health_init(void)
 
 	if (err != 0) {
 		LOG_ERR("task watchdog not started (%d)", err);
+	} else if (IS_ENABLED(CONFIG_VMON_HEALTH_WATCH_SYSWORKQ)) {
+		err = vmon_health_watch_queue(&k_sys_work_q, VMON_THREAD_SYSWORKQ, "sysworkq",
+					      CONFIG_VMON_HEALTH_WDT_PERIOD_MS);
+		if (err < 0) {
+			LOG_ERR("system work queue not watched (%d)", err);
+		}
 	}
 	return 0; /* a node without a watchdog still measures; the log says why */
 }

@@ -44,6 +44,9 @@ enum vmon_thread {
 	VMON_THREAD_MAIN,    /**< main: the reporting loop */
 	VMON_THREAD_PROCESSING,
 	VMON_THREAD_OTHER,   /**< registered under another name (tests, future modules) */
+	VMON_THREAD_SYSWORKQ, /**< the system work queue (sampling's sources, Bluetooth) */
+	VMON_THREAD_LORAWAN, /**< reporting's LoRaWAN work queue */
+	VMON_THREAD_COUNT,
 };
 
 #define VMON_HEALTH_NAME_LEN 12
@@ -86,6 +89,17 @@ int vmon_health_wdt_add(enum vmon_thread thread, const char *name);
 /** Feed @p channel: 0, or -EINVAL for a channel that is not registered. */
 int vmon_health_wdt_feed(int channel);
 
+/**
+ * Watch a started work queue: a channel for its thread, fed by a work item that the queue
+ * itself runs every vmon_health_wait(). A work item that blocks the queue for @p period_ms
+ * (at least CONFIG_VMON_HEALTH_WDT_PERIOD_MS: a queue whose items legitimately block longer,
+ * such as a LoRaWAN confirmed uplink, names its own bound) starves the channel, and the reset
+ * record names the queue's thread and where it was blocked.
+ * @return the channel (>= 0), -ENOMEM no channel or watcher left, -EINVAL bad arguments.
+ */
+int vmon_health_watch_queue(struct k_work_q *queue, enum vmon_thread thread, const char *name,
+			    uint32_t period_ms);
+
 /** The longest a registered thread may wait for input before feeding again. */
 static inline k_timeout_t vmon_health_wait(void)
 {
@@ -114,6 +128,16 @@ static inline int vmon_health_wdt_feed(int channel)
 {
 	ARG_UNUSED(channel);
 	return 0;
+}
+
+static inline int vmon_health_watch_queue(struct k_work_q *queue, enum vmon_thread thread,
+					  const char *name, uint32_t period_ms)
+{
+	ARG_UNUSED(queue);
+	ARG_UNUSED(period_ms);
+	ARG_UNUSED(thread);
+	ARG_UNUSED(name);
+	return -ENOTSUP;
 }
 
 static inline k_timeout_t vmon_health_wait(void)

@@ -50,6 +50,7 @@ BUILD_ASSERT((int)VMON_RESET_UNKNOWN == (int)VMON_PL_RESET_CAUSE_UNKNOWN &&
 		     (int)VMON_RESET_OTHER == (int)VMON_PL_RESET_CAUSE_OTHER &&
 		     (int)VMON_RESET_WATCHDOG == (int)VMON_PL_RESET_CAUSE_WATCHDOG &&
 		     (int)VMON_THREAD_OTHER == (int)VMON_PL_THREAD_OTHER &&
+		     (int)VMON_THREAD_LORAWAN == (int)VMON_PL_THREAD_LORAWAN &&
 		     (int)K_ERR_KERNEL_PANIC + 1 == (int)VMON_PL_FATAL_PANIC,
 	     "the reset enums follow health.h and the kernel's K_ERR_* reasons");
 BUILD_ASSERT((int)VMON_FAULT_UNKNOWN == (int)VMON_PL_FAULT_UNKNOWN &&

@@ -30,6 +30,7 @@
 #include <zephyr/sys/byteorder.h>
 #include <zephyr/sys/util.h>
 
+#include "health.h"
 #include "reporting.h"
 #include "vmon_payload.h"
 
@@ -186,6 +187,13 @@ static int lw_init(void)
 			   CONFIG_VMON_REPORTING_LORAWAN_PRIORITY, NULL);
 	k_work_init_delayable(&lw.join_work, join_fn);
 	k_work_init(&lw.send_work, send_fn);
+	/* A join or a confirmed uplink blocks the queue through its receive windows and
+	 * retransmissions: a stack that never answers resets the node, a slow one does not. */
+	err = vmon_health_watch_queue(&lw.q, VMON_THREAD_LORAWAN, "lorawan",
+				      CONFIG_VMON_REPORTING_LORAWAN_WDT_PERIOD_S * MSEC_PER_SEC);
+	if (err < 0 && err != -ENOTSUP) {
+		LOG_ERR("LoRaWAN: work queue not watched (%d)", err);
+	}
 	err = settings_subsys_init();
 	if (err == 0) {
 		err = settings_load_subtree("vmon/lora");

@@ -1,14 +1,16 @@
 /*
  * SPDX-License-Identifier: Apache-2.0
  *
- * The health module across resets: four boots of one test.
+ * The health module across resets: five boots of one test.
  *   boot 0: power on (no record): a thread registers a watchdog channel and stops feeding
  *           while another keeps feeding; the node must reset within the period
  *   boot 1: a watchdog reset by "stall", with where it was blocked; published once; then a
  *           registered thread raises a kernel oops
  *   boot 2: a fault reset by "crasher" (K_ERR_KERNEL_OOPS at a PC in the image); then a
- *           reset nobody recorded (sys_reboot)
- *   boot 3: the retained RAM survived without a record: cause unknown (QEMU has no hwinfo
+ *           work item blocks the system work queue, which the module watches by default
+ *   boot 3: a watchdog reset by "sysworkq", blocked in the item; then a reset nobody
+ *           recorded (sys_reboot)
+ *   boot 4: the retained RAM survived without a record: cause unknown (QEMU has no hwinfo
  *           reset reason), the count of abnormal resets kept and not incremented
  */
 
@@ -86,6 +88,15 @@ static void crash_fn(void *a, void *b, void *c)
 	k_oops();
 }
 
+/* Blocks the queue that runs it. */
+static void block_fn(struct k_work *work)
+{
+	ARG_UNUSED(work);
+	(void)k_sem_take(&never, K_FOREVER);
+}
+
+static K_WORK_DEFINE(block_work, block_fn);
+
 K_THREAD_STACK_DEFINE(stack_a, 1024);
 K_THREAD_STACK_DEFINE(stack_b, 1024);
 static struct k_thread thread_a, thread_b;
@@ -104,8 +115,26 @@ static void boot0(void)
 
 	zassert_equal(m.cause, VMON_RESET_POWER_ON, "cause %u", m.cause);
 	zassert_equal(m.resets, 0);
-	zassert_equal(vmon_health_wdt_add(VMON_THREAD_OTHER + 1, "bad"), -EINVAL);
+	zassert_equal(vmon_health_wdt_add(VMON_THREAD_COUNT, "bad"), -EINVAL);
 	zassert_equal(vmon_health_wdt_add(VMON_THREAD_OTHER, NULL), -EINVAL);
+
+	static struct k_work_q idle_q; /* never started */
+
+	zassert_equal(vmon_health_watch_queue(&idle_q, VMON_THREAD_OTHER, "q", 300), -EINVAL);
+	zassert_equal(vmon_health_watch_queue(NULL, VMON_THREAD_OTHER, "q", 300), -EINVAL);
+	zassert_equal(vmon_health_watch_queue(&k_sys_work_q, VMON_THREAD_OTHER, "q", 299),
+		      -EINVAL, "shorter than the period its heartbeat is paced by");
+	/* The system work queue took one of CONFIG_VMON_HEALTH_QUEUES (2) at boot. */
+	static struct k_work_q q2, q3;
+	static K_THREAD_STACK_DEFINE(q2_stack, 512);
+	static K_THREAD_STACK_DEFINE(q3_stack, 512);
+
+	k_work_queue_start(&q2, q2_stack, K_THREAD_STACK_SIZEOF(q2_stack), K_PRIO_PREEMPT(2),
+			   NULL);
+	k_work_queue_start(&q3, q3_stack, K_THREAD_STACK_SIZEOF(q3_stack), K_PRIO_PREEMPT(2),
+			   NULL);
+	zassert_true(vmon_health_watch_queue(&q2, VMON_THREAD_OTHER, "q2", 300) >= 0);
+	zassert_equal(vmon_health_watch_queue(&q3, VMON_THREAD_OTHER, "q3", 300), -ENOMEM);
 
 	next_boot();
 	k_thread_create(&thread_a, stack_a, K_THREAD_STACK_SIZEOF(stack_a), stall_fn, NULL, NULL,
@@ -158,20 +187,37 @@ static void boot2(void)
 	zassert_true(in_image(m.pc), "pc 0x%08x", m.pc);
 
 	next_boot();
-	TC_PRINT("boot 2: fault reset (oops) in \"%s\" at pc 0x%08x; plain reboot\n", m.name,
-		 m.pc);
-	sys_reboot(SYS_REBOOT_COLD);
+	TC_PRINT("boot 2: fault reset (oops) in \"%s\" at pc 0x%08x; the system work queue "
+		 "blocks\n", m.name, m.pc);
+	k_work_submit(&block_work);
+	k_msleep(3000);
+	zassert_unreachable("the blocked system work queue did not reset the node");
 }
 
 static void boot3(void)
 {
 	struct vmon_reset_msg m = last();
 
+	zassert_equal(m.cause, VMON_RESET_WATCHDOG, "cause %u", m.cause);
+	zassert_equal(m.thread, VMON_THREAD_SYSWORKQ);
+	zassert_str_equal(m.name, "sysworkq");
+	zassert_equal(m.resets, 3);
+	zassert_true(in_image(m.pc) && in_image(m.lr), "pc 0x%08x lr 0x%08x", m.pc, m.lr);
+
+	next_boot();
+	TC_PRINT("boot 3: watchdog reset by \"%s\" at pc 0x%08x; plain reboot\n", m.name, m.pc);
+	sys_reboot(SYS_REBOOT_COLD);
+}
+
+static void boot4(void)
+{
+	struct vmon_reset_msg m = last();
+
 	zassert_equal(m.cause, VMON_RESET_UNKNOWN, "cause %u", m.cause);
-	zassert_equal(m.resets, 2, "a reset vmon did not see is not counted as abnormal");
+	zassert_equal(m.resets, 3, "a reset vmon did not see is not counted as abnormal");
 	zassert_equal(m.name[0], '\0');
 	zassert_equal(m.pc, 0U);
-	TC_PRINT("boot 3: an unrecorded reset: cause %s, %u abnormal resets\n",
+	TC_PRINT("boot 4: an unrecorded reset: cause %s, %u abnormal resets\n",
 		 vmon_reset_cause_str(m.cause), m.resets);
 }
 
@@ -189,6 +235,9 @@ ZTEST(health, test_resets_are_recorded_and_reported)
 		break;
 	case 3:
 		boot3();
+		break;
+	case 4:
+		boot4();
 		break;
 	default:
 		zassert_unreachable("boot %u", boot.count);
