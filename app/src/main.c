@@ -12,6 +12,7 @@
 
 #include <vmon/version.h>
 
+#include "fota.h"
 #include "health.h"
 #include "processing.h"
 #include "reporting.h"
@@ -24,6 +25,9 @@ int main(void)
 	/* One line a host can parse: firmware version, git describe, model name and sha. */
 	LOG_INF("vmon %s build %s model %s@%.12s", VMON_VERSION_STRING, VMON_BUILD_VERSION,
 		VMON_MODEL_NAME, VMON_MODEL_SHA256);
+
+	/* Before anything can fail: an image on trial that never gets to measure is reverted. */
+	(void)vmon_fota_start();
 
 	int err = vmon_processing_start();
 
