@@ -383,6 +383,54 @@ static void pairing_failed(struct bt_conn *conn, enum bt_security_err reason)
 	LOG_WRN("pairing failed (%d)", reason);
 }
 
+#if defined(CONFIG_VMON_REPORTING_BLE_SMP_GUARD)
+#include <zephyr/mgmt/mcumgr/mgmt/callbacks.h>
+#include <zephyr/mgmt/mcumgr/mgmt/mgmt_defines.h>
+
+/* SMP (mcumgr) over Bluetooth: Zephyr's SMP service can only demand MITM authentication,
+ * which a node without display or keys cannot offer. Commands are taken over the same link
+ * as configuration writes (CONFIG_PERM): encrypted with keys from LE Secure Connections
+ * pairing. Images and models are signed besides; this keeps strangers from erasing a slot,
+ * resetting the node or holding the upload. */
+static bool link_is_lesc(void)
+{
+	struct bt_conn *conn = conn_get();
+	struct bt_conn_info info;
+	bool ok = false;
+
+	if (conn != NULL) {
+		ok = bt_conn_get_info(conn, &info) == 0 &&
+		     info.security.level >= BT_SECURITY_L2 &&
+		     (info.security.flags & BT_SECURITY_FLAG_SC) != 0U;
+		bt_conn_unref(conn);
+	}
+	return ok;
+}
+
+static enum mgmt_cb_return smp_guard(uint32_t event, enum mgmt_cb_return prev_status,
+				     int32_t *rc, uint16_t *group, bool *abort_more, void *data,
+				     size_t data_size)
+{
+	ARG_UNUSED(event);
+	ARG_UNUSED(prev_status);
+	ARG_UNUSED(group);
+	ARG_UNUSED(data);
+	ARG_UNUSED(data_size);
+	if (link_is_lesc()) {
+		return MGMT_CB_OK;
+	}
+	LOG_WRN("SMP command refused: the link is not LE Secure Connections encrypted");
+	*rc = MGMT_ERR_EACCESSDENIED;
+	*abort_more = true;
+	return MGMT_CB_ERROR_RC;
+}
+
+static struct mgmt_callback smp_guard_cb = {
+	.callback = smp_guard,
+	.event_id = MGMT_EVT_OP_CMD_RECV,
+};
+#endif
+
 static struct bt_conn_auth_info_cb auth_info = {
 	.pairing_complete = pairing_complete,
 	.pairing_failed = pairing_failed,
@@ -407,6 +455,9 @@ static int ble_init(void)
 		(void)settings_load_subtree("bt");
 	}
 	bt_gatt_cb_register(&gatt_cb);
+#if defined(CONFIG_VMON_REPORTING_BLE_SMP_GUARD)
+	mgmt_callback_register(&smp_guard_cb);
+#endif
 	err = bt_conn_auth_info_cb_register(&auth_info);
 	if (err != 0) {
 		return err;
