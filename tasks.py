@@ -227,6 +227,45 @@ def model_update(c: Context, port: str, model: str) -> None:
 
 @task(
     help={
+        "board": "radio board: nrf52840dk/nrf52840 or rak4631/nrf52840",
+        "image_key": "the fleet's firmware signing key (ECDSA P-256 PEM, imgtool keygen)",
+        "model_key": "the fleet's model signing key (invoke keygen)",
+        "model_version": "version of the signed model (increase it with every release)",
+        "model": "model directory (default: models/bearing-fault-12k)",
+        "out": "folder for the artifacts (default: dist/<board>)",
+    }
+)
+@user_errors
+def release(
+    c: Context,
+    image_key: str,
+    model_key: str,
+    model_version: str,
+    board: str = "nrf52840dk/nrf52840",
+    model: str | None = None,
+    out: str | None = None,
+) -> None:
+    """Build a board's release behind MCUboot: signed firmware and model, checked, with hashes."""
+    from vmon.firmware import release as release_mod
+    from vmon.paths import REPO_ROOT
+
+    # invoke passes an option without a default as a string.
+    if not model_version.isdigit():
+        raise Exit(f"error: --model-version must be a whole number, not {model_version!r}", code=2)
+    folder = Path(out) if out else REPO_ROOT / "dist" / board.replace("/", "_")
+    manifest = release_mod.release(
+        board=board,
+        image_key_path=Path(image_key),
+        model_key_path=Path(model_key),
+        model_version=int(model_version),
+        out=folder,
+        model_dir=Path(model) if model else None,
+    )
+    print(f"wrote {manifest.parent}: manifest.json, SHA256SUMS and the signed artifacts")
+
+
+@task(
+    help={
         "python": "run only the Python tests",
         "firmware": "run only the firmware tests (twister)",
         "platform": "twister platform (repeatable; default: QEMU boards, nrf52840dk, rak4631)",

@@ -27,6 +27,7 @@ TASKS = (
     "keygen",
     "sign-model",
     "model-update",
+    "release",
 )
 
 
@@ -154,6 +155,24 @@ BAD_INPUT = [
     (("synth", "--out", "{t}/x.npz", "--seconds", "-1"), "error: duration -1.0 s must be "),
     (("run", "--board", "nrf52840dk/nrf52840"), "error: 'nrf52840dk/nrf52840' is not a QEMU "),
     (("evaluate", "--no-speed", "--card"), "error: --card records the evaluation with the "),
+    (
+        (
+            "release",
+            "--board",
+            "qemu_cortex_m3",
+            "--image-key",
+            "k",
+            "--model-key",
+            "m",
+            "--model-version",
+            "1",
+        ),
+        "error: no release for 'qemu_cortex_m3': boards with MCUboot's flash layout are ",
+    ),
+    (
+        ("release", "--image-key", "{t}/none.pem", "--model-key", "m", "--model-version", "1"),
+        "error: {t}/none.pem: not an unencrypted PEM private key",
+    ),
 ]
 
 

@@ -65,13 +65,14 @@ def write_keypair(private_path: Path, public_path: Path) -> None:
         )
 
 
-def load_private(path: Path) -> ec.EllipticCurvePrivateKey:
+def load_private(path: Path, role: str = "the model signing key") -> ec.EllipticCurvePrivateKey:
+    """An unencrypted ECDSA P-256 private key (PEM); ``role`` names it in the error."""
     try:
         key = serialization.load_pem_private_key(path.read_bytes(), password=None)
     except (OSError, ValueError, TypeError) as e:
         raise VmonError(f"{path}: not an unencrypted PEM private key ({e})") from None
     if not isinstance(key, ec.EllipticCurvePrivateKey) or key.curve.name != "secp256r1":
-        raise VmonError(f"{path}: the model signing key must be ECDSA P-256")
+        raise VmonError(f"{path}: {role} must be ECDSA P-256")
     return key
 
 
