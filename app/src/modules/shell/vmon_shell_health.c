@@ -16,7 +16,12 @@
 #include "health.h"
 #include "processing.h"
 
-static const char *const thread_names[] = {"unknown", "main", "processing", "other"};
+static const char *const thread_names[] = {
+	[VMON_THREAD_UNKNOWN] = "unknown",       [VMON_THREAD_MAIN] = "main",
+	[VMON_THREAD_PROCESSING] = "processing", [VMON_THREAD_OTHER] = "other",
+	[VMON_THREAD_SYSWORKQ] = "sysworkq",     [VMON_THREAD_LORAWAN] = "lorawan",
+};
+BUILD_ASSERT(ARRAY_SIZE(thread_names) == VMON_THREAD_COUNT, "a name for every watched thread");
 
 static int cmd_health(const struct shell *sh, size_t argc, char **argv)
 {
