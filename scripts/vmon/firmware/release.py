@@ -9,8 +9,9 @@ A release is built behind MCUboot (sysbuild, app/sysbuild.conf) for a radio boar
   half is the application's build input (CONFIG_VMON_MODEL_PUBKEY_FILE).
 
 Before anything is written the artifacts are checked the way a node checks them: the image's
-signature against the image key (imgtool's verifier) and its version against app/VERSION, the
-model container with the verifier its build runs. ``manifest.json`` lists board, versions,
+signature against the image key (imgtool's verifier), its version against app/VERSION and its
+board identity (vendor and class TLVs) against the board's, the model container with the
+verifier its build runs. ``manifest.json`` lists board, versions,
 keys' fingerprints, files, sizes and sha256; ``SHA256SUMS`` is ``sha256sum -c`` input.
 MCUboot's published development keys are refused: a fleet signed with them accepts anyone's
 image.
@@ -32,7 +33,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from vmon.errors import VmonError
 from vmon.firmware import build as fw_build
-from vmon.firmware import workspace
+from vmon.firmware import image_id, workspace
 from vmon.paths import REPO_ROOT, atomic_output
 
 #: Boards whose flash layout has MCUboot's slots (app/boards/nrf52840_partitions.dtsi).
@@ -140,6 +141,7 @@ def collect(
             f"{app_image.name}: image version {'.'.join(map(str, image_version))} is not "
             f"app/VERSION {'.'.join(map(str, version))}"
         )
+    identity = image_id.check_image_for(app_image, board)
     # The node's verifier, with the release's key and model: a container the node would
     # refuse is no artifact.
     from vmon.ml import sign
@@ -172,6 +174,10 @@ def collect(
         "build": build_version,
         "image_hash_sha256": image_hash,
         "image_key_sha256": fingerprint(image_key),
+        "image_vendor": image_id.image_vendor(),
+        "image_class": board,
+        "image_vid": str(identity.vid),
+        "image_cid": str(identity.cid),
         "model_version": model_version,
         "model_key_sha256": fingerprint(model_key),
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),

@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from vmon.errors import VmonError
-from vmon.firmware import release
+from vmon.firmware import image_id, release
 from vmon.ml import sign
 from vmon.paths import REPO_ROOT
 
@@ -39,8 +39,16 @@ def write_key(path: Path) -> ec.EllipticCurvePrivateKey:
     return key
 
 
-def signed_image(tmp: Path, key_path: Path, version: str, name: str = "app") -> Path:
-    """A firmware image as sysbuild's imgtool step writes it (slot size of the layout)."""
+def signed_image(
+    tmp: Path,
+    key_path: Path,
+    version: str,
+    name: str = "app",
+    identity: tuple[str, str] | None = ("vmon", "nrf52840dk/nrf52840"),
+) -> Path:
+    """A firmware image as sysbuild's imgtool step writes it (slot size of the layout, the
+    vendor and class TLVs of app/src/modules/fota/Kconfig)."""
+    ident = ["--vid", identity[0], "--cid", identity[1]] if identity else []
     raw = tmp / f"{name}.bin"
     raw.write_bytes(bytes(range(256)) * 64)
     out = tmp / f"{name}.signed.bin"
@@ -59,6 +67,7 @@ def signed_image(tmp: Path, key_path: Path, version: str, name: str = "app") -> 
             version,
             "--slot-size",
             "0x74000",
+            *ident,
             str(raw),
             str(out),
         ],
@@ -105,6 +114,9 @@ def test_manifest_lists_checked_artifacts_with_their_hashes(kit: dict) -> None:
     assert manifest["image_key_sha256"] == release.fingerprint(kit["image_key"])
     assert manifest["model_key_sha256"] == release.fingerprint(kit["model_key"])
     assert manifest["image_key_sha256"] != manifest["model_key_sha256"]
+    assert manifest["image_vendor"] == "vmon"
+    assert manifest["image_class"] == "nrf52840dk/nrf52840"
+    assert manifest["image_cid"] == str(image_id.expected("vmon", "nrf52840dk/nrf52840").cid)
     files = {a["file"]: a for a in manifest["artifacts"]}
     assert set(files) == {
         "vmon-nrf52840dk_nrf52840-0.1.0-app-signed.bin",
@@ -144,6 +156,25 @@ def test_image_of_another_version_is_refused(kit: dict, tmp_path: Path) -> None:
     kit["app_image"] = signed_image(tmp_path, key_path, "0.2.0+0", name="newer")
     with pytest.raises(VmonError, match=r"image version 0\.2\.0\.0 is not app/VERSION 0\.1\.0\.0"):
         release.collect(**kit)
+
+
+@pytest.mark.parametrize(
+    ("identity", "message"),
+    [
+        (("vmon", "rak4631/nrf52840"), "built for another board or vendor"),
+        (("example.com", "nrf52840dk/nrf52840"), "built for another board or vendor"),
+        (None, "no vendor/class TLVs"),
+    ],
+)
+def test_image_a_node_of_the_board_would_refuse_is_refused(
+    kit: dict, tmp_path: Path, identity: tuple[str, str] | None, message: str
+) -> None:
+    kit["app_image"] = signed_image(
+        tmp_path, tmp_path / "image.pem", "0.1.0+0", name="other", identity=identity
+    )
+    with pytest.raises(VmonError, match=message):
+        release.collect(**kit)
+    assert not (kit["out"] / "manifest.json").exists()
 
 
 def test_model_for_another_key_is_refused(kit: dict, tmp_path: Path) -> None:

@@ -21,6 +21,7 @@
 #define VMON_FOTA_H_
 
 #include <errno.h>
+#include <stdint.h>
 
 enum vmon_fota_status {
 	VMON_FOTA_IDLE,      /**< not started */
@@ -39,6 +40,17 @@ enum vmon_fota_status vmon_fota_status(void);
 
 /** The status's name ("?" out of range). */
 const char *vmon_fota_status_str(enum vmon_fota_status status);
+
+/**
+ * Screen the image in a flash area (an upload's slot) for this board: 0 if its vendor and
+ * class TLVs are this build's (image_id.h); otherwise its header is erased, the refusal
+ * counted and logged in one line, and the check's negative errno returned.
+ * CONFIG_VMON_FOTA_IMAGE_CHECK runs it on slot 1 when an SMP upload completes.
+ */
+int vmon_fota_image_screen(uint8_t area_id);
+
+/** Uploaded images refused since boot. */
+uint32_t vmon_fota_images_refused(void);
 
 #else
 

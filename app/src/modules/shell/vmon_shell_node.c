@@ -15,6 +15,7 @@
 #include <vmon/model.h>
 
 #include "decision.h"
+#include "fota.h"
 #include "model_store.h"
 #include "processing.h"
 #include "sampling.h"
@@ -243,6 +244,23 @@ SHELL_STATIC_SUBCMD_SET_CREATE(vmon_model_cmds,
 	SHELL_CMD(info, NULL, "Loaded model: name, source, hashes, sizes, labels",
 		  cmd_model_info),
 	SHELL_SUBCMD_SET_END);
+
+#if defined(CONFIG_VMON_FOTA)
+/* The running image's state and the uploads refused for another board (fota module). */
+static int cmd_image(const struct shell *sh, size_t argc, char **argv)
+{
+	ARG_UNUSED(argc);
+	ARG_UNUSED(argv);
+	shell_print(sh, "image %s, takes %s images from %s",
+		    vmon_fota_status_str(vmon_fota_status()), CONFIG_VMON_FOTA_IMAGE_CLASS,
+		    CONFIG_VMON_FOTA_IMAGE_VENDOR);
+	shell_print(sh, "uploads refused %u", (unsigned int)vmon_fota_images_refused());
+	return 0;
+}
+
+SHELL_SUBCMD_ADD((vmon), image, NULL, "Firmware image: state, board, refused uploads",
+		 cmd_image, 1, 0);
+#endif
 
 SHELL_SUBCMD_ADD((vmon), status, NULL, "Node state, zone, scores, fallback", cmd_status, 1, 0);
 SHELL_SUBCMD_ADD((vmon), stats, NULL, "Counters and per-stage cost", cmd_stats, 1, 0);
