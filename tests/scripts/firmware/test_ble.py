@@ -5,8 +5,9 @@ HCI user-channel driver, ``--bt-dev=127.0.0.1:PORT``), the other carries the gat
 (:class:`vmon.gateway.ble.Central`, what ``vmon listen`` runs). The node
 (tests/app/modules/reporting_ble: the reporting module, its BLE transport and the product's
 Bluetooth settings, fed a scripted recording's events) is scanned for its advertised health,
-connected, subscribed, paired (LE Secure Connections), written good and bad configurations,
-and disconnected mid-stream: every event must arrive, in order, none lost and none twice
+connected, subscribed, refused SMP (mcumgr) commands and configuration writes until paired (LE
+Secure Connections) and served them after, written good and bad configurations, and
+disconnected mid-stream: every event must arrive, in order, none lost and none twice
 after de-duplication, alarms delivered (the indication confirmed by the gateway) within 1 s
 of their publication in the node's simulated time.
 """
@@ -35,12 +36,21 @@ bumble = pytest.importorskip("bumble", reason="BLE test skipped: bumble is not i
 
 from bumble import hci  # noqa: E402
 from bumble.controller import Controller  # noqa: E402
-from bumble.device import Device  # noqa: E402
+from bumble.core import UUID as BumbleUUID  # noqa: E402
+from bumble.device import Device, Peer  # noqa: E402
 from bumble.keys import JsonKeyStore  # noqa: E402
 from bumble.link import LocalLink  # noqa: E402
 from bumble.transport.common import StreamPacketSink, StreamPacketSource  # noqa: E402
 
 from vmon.gateway.ble import STATES, Central, Received, bad_line  # noqa: E402
+
+pytest.importorskip("smpclient.transport.bumble", reason="SMP over BLE: smpclient[bumble]")
+from smp.error import MGMT_ERR  # noqa: E402
+from smpclient import SMPClient  # noqa: E402
+from smpclient.generics import error_v1, success  # noqa: E402
+from smpclient.requests.os_management import EchoWrite, MCUMgrParametersRead  # noqa: E402
+from smpclient.transport import SMP_SERVICE_UUID  # noqa: E402
+from smpclient.transport.bumble import SMPBumbleTransport, borrowed_connection  # noqa: E402
 
 NODE = REPO_ROOT / "tests" / "app" / "modules" / "reporting_ble"
 BOARD = "native_sim/native/64"
@@ -146,6 +156,23 @@ async def node_on_link(
     return gw_ctrl, server, proc
 
 
+async def smp_over_ble(central: Central) -> tuple[object, object]:
+    """mcumgr's echo and parameters over the gateway's link to the node (SMP's GATT service,
+    smpclient's bumble transport on the connection the gateway holds)."""
+    assert central.connection is not None
+    # The gateway discovered only vmon's service; smpclient looks for SMP's among those.
+    peer = Peer(central.connection)
+    await peer.discover_services([BumbleUUID(str(SMP_SERVICE_UUID))])
+    for service in peer.get_services_by_uuid(BumbleUUID(str(SMP_SERVICE_UUID))):
+        await service.discover_characteristics()
+    transport = SMPBumbleTransport()
+    async with borrowed_connection(transport, central.connection, peer=peer):
+        client = SMPClient(transport, str(central.connection.peer_address), timeout_s=10)
+        echo = await client.request(EchoWrite(d="vmon smp over ble"))
+        params = await client.request(MCUMgrParametersRead())
+    return echo, params
+
+
 async def scenario(exe: Path, workdir: Path) -> dict[str, float]:
     gw_ctrl, server, proc = await node_on_link(exe, workdir, asyncio.subprocess.PIPE)
     node = Node(proc)
@@ -165,9 +192,20 @@ async def scenario(exe: Path, workdir: Path) -> dict[str, float]:
         good = {"type": "config", "seq": 1, "report": {"status_period_s": 600}}
         with pytest.raises(VmonError, match="EACCES"):
             await central.write_config(good)
+        # SMP (mcumgr: images, models, resets) likewise: the guard refuses every command on
+        # a link without LE Secure Connections keys.
+        for response in await smp_over_ble(central):
+            assert error_v1(response), response
+            assert response.header.group_id == 0, response  # the os group
+            assert response.rc == MGMT_ERR.EACCESSDENIED, response
+        assert any("SMP command refused" in ln for ln in node.lines), node.tail()
         assert central.connection is not None
         await central.connection.pair()
         await central.write_config(good)
+        echo, params = await smp_over_ble(central)
+        assert success(echo) and echo.r == "vmon smp over ble", echo
+        # The node's SMP buffer (CONFIG_MCUMGR_TRANSPORT_NETBUF_SIZE, app/smp_bt.conf).
+        assert success(params) and params.buf_size == 512, params
         bad = {
             "type": "config",
             "seq": 2,
