@@ -213,6 +213,67 @@ def sign_model(
 
 @task(
     help={
+        "out": "dataset file to write (.npz, the shared format)",
+        "label": "what the machine is doing: normal, inner_race, ball or outer_race",
+        "machine": "name of the machine (part of each recording's id)",
+        "seconds": "how long to record (default 10)",
+        "port": "serial console of a running node (its shell UART or USB CDC ACM)",
+        "baud": "baud rate of --port (default 115200)",
+        "qemu": "capture from the application on QEMU instead (build it first: invoke build)",
+        "board": "QEMU board for --qemu (default qemu_cortex_m3)",
+        "rpm": "shaft speed during the capture, if known",
+        "load_hp": "machine load during the capture (hp), if known",
+        "axis": "axis to keep from a multi-axis node (default: the one the node analyses)",
+        "append": "add the recordings to an existing --out",
+        "allow_gaps": "keep each unbroken run as its own recording when blocks were lost",
+    }
+)
+@user_errors
+def capture(
+    c: Context,
+    out: str,
+    label: str,
+    machine: str,
+    seconds: float = 10.0,
+    port: str | None = None,
+    baud: int = 115200,
+    qemu: bool = False,
+    board: str = "qemu_cortex_m3",
+    rpm: float | None = None,
+    load_hp: float | None = None,
+    axis: int | None = None,
+    append: bool = False,
+    allow_gaps: bool = False,
+) -> None:
+    """Record raw samples from a running node into a dataset of your own machine."""
+    import math
+
+    from vmon.firmware import capture as cap_mod
+
+    labels = cap_mod.Labels(
+        label,
+        machine,
+        math.nan if rpm is None else float(rpm),
+        math.nan if load_hp is None else float(load_hp),
+        None if axis is None else int(axis),
+    )
+    ds, recs, cap = cap_mod.run(
+        out=Path(out),
+        labels=labels,
+        seconds=float(seconds),
+        port=port,
+        baud=int(baud),
+        qemu_board=board if qemu else None,
+        append=append,
+        allow_gaps=allow_gaps,
+    )
+    for r in recs:
+        print(f"{r.recording_id}: {r.duration_s:.2f} s at {r.fs_hz:g} Hz, {r.label}")
+    print(f"wrote {out} ({len(ds)} recordings; {cap.bad_lines} bad line(s) dropped)")
+
+
+@task(
+    help={
         "port": "serial port of the node's SMP transport (its shell UART or USB CDC ACM)",
         "model": "signed model container (invoke sign-model)",
     }

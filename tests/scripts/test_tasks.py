@@ -156,6 +156,28 @@ BAD_INPUT = [
     (("run", "--board", "nrf52840dk/nrf52840"), "error: 'nrf52840dk/nrf52840' is not a QEMU "),
     (("evaluate", "--no-speed", "--card"), "error: --card records the evaluation with the "),
     (
+        ("capture", "--out", "{t}/x.npz", "--label", "broken", "--machine", "m", "--port", "p"),
+        "error: --label 'broken': expected one of normal, ",
+    ),
+    (
+        ("capture", "--out", "{t}/x.npz", "--label", "normal", "--machine", "m"),
+        "error: give --port (a board's console) or --qemu",
+    ),
+    (
+        (
+            "capture",
+            "--out",
+            "{t}/x.npz",
+            "--label",
+            "normal",
+            "--machine",
+            "m",
+            "--port",
+            "{t}/tty0",
+        ),
+        "error: cannot open {t}/tty0",
+    ),
+    (
         (
             "release",
             "--board",

@@ -65,7 +65,7 @@ def test_vmon_baseline_commands(dut: DeviceAdapter) -> None:
 def test_vmon_group_lists_its_commands(dut: DeviceAdapter) -> None:
     lines = run(dut, "vmon", r"version")
     text = "\n".join(lines)
-    for command in ("version", "model", "status", "stats", "baseline", "health"):
+    for command in ("version", "model", "status", "stats", "baseline", "health", "capture"):
         assert command in text, text
 
 

@@ -34,6 +34,7 @@
 #include <vmon/features.h>
 #include <vmon/model.h>
 
+#include "capture.h"
 #include "decision.h"
 #include "health.h"
 #include "machine.h"
@@ -352,6 +353,9 @@ static void fill_run(void *o)
 	p.have_seq = true;
 	p.next_seq = b->seq + 1;
 	p.last_seq = b->seq;
+
+	/* Raw capture sees the block as it came (CONFIG_VMON_CAPTURE; a no-op otherwise). */
+	vmon_capture_block(b);
 
 	/* One axis out of the interleaved block, with the input checks on the way. */
 	const int16_t *src = b->data + CONFIG_VMON_PROCESSING_AXIS;
