@@ -37,6 +37,8 @@ LOG_MODULE_REGISTER(vmon_features, CONFIG_VMON_FEATURES_LOG_LEVEL);
 #define N_BINS    (VMON_FEAT_WINDOW / 2)
 #define N_BANDS   VMON_FEAT_N_BANDS
 #define FRAC_BITS VMON_FEAT_LOG2_FRAC_BITS
+/* Samples per 32-bit partial sum of e^2 (each <= 2^24): 128 * 2^24 = 2^31. */
+#define KURT_CHUNK 128
 
 /* log2(window) and the complex FFT of half the length (arm_rfft_q31 lengths). */
 #if VMON_FEAT_WINDOW == 128
@@ -62,6 +64,7 @@ LOG_MODULE_REGISTER(vmon_features, CONFIG_VMON_FEATURES_LOG_LEVEL);
 BUILD_ASSERT(VMON_FEAT_PIPELINE_VERSION == VMON_FEATURES_IMPL_VERSION,
 	     "feature pipeline version of the model differs from the one vmon_features.c implements");
 BUILD_ASSERT((1 << LOG2_WIN) == VMON_FEAT_WINDOW, "window must be a power of two");
+BUILD_ASSERT(VMON_FEAT_WINDOW % KURT_CHUNK == 0, "the 4th moment's chunks tile the window");
 BUILD_ASSERT(VMON_FEAT_N_BANDS >= 1, "at least one band");
 BUILD_ASSERT(VMON_FEAT_N_FEATURES == VMON_FEAT_N_BANDS + 5,
 	     "features are the bands + rms, peak, crest, kurtosis, velocity");
@@ -158,6 +161,108 @@ static inline uint32_t bit_length(uint32_t v)
 	return (v == 0U) ? 0U : 32U - (uint32_t)__builtin_clz(v);
 }
 
+/* sum, sum of squares and extremes of the window's samples. With the DSP extension (the
+ * nRF52840's Cortex-M4F, mps2/an521's M33) two samples per load and dual multiply-accumulates
+ * into 32 and 64 bits, which are exact here; otherwise one sample at a time. */
+static void moments(const int16_t *x, int32_t *sum, int64_t *sumsq, int32_t *xmin,
+		    int32_t *xmax)
+{
+	int32_t s = 0;
+	int64_t ss = 0;
+	int32_t lo = INT16_MAX;
+	int32_t hi = INT16_MIN;
+
+#if defined(ARM_MATH_DSP)
+	const q15_t *p = x;
+	uint32_t vmin = 0x7fff7fffU; /* per 16-bit lane */
+	uint32_t vmax = 0x80008000U;
+
+	for (size_t i = 0; i < N_WIN / 2; i++) {
+		const uint32_t pair = (uint32_t)read_q15x2_ia(&p);
+
+		s = (int32_t)__SMLAD(pair, 0x00010001U, (uint32_t)s);
+		ss = (int64_t)__SMLALD(pair, pair, (uint64_t)ss);
+		/* SSUB16 sets the GE flags per lane from the exact difference, SEL picks by them;
+		 * nothing between the two writes GE (only SIMD add/sub and MSR do). */
+		(void)__SSUB16(pair, vmax);
+		vmax = __SEL(pair, vmax);
+		(void)__SSUB16(vmin, pair);
+		vmin = __SEL(pair, vmin);
+	}
+	lo = MIN((int32_t)(int16_t)vmin, (int32_t)vmin >> 16);
+	hi = MAX((int32_t)(int16_t)vmax, (int32_t)vmax >> 16);
+#else
+	for (size_t i = 0; i < N_WIN; i++) {
+		const int32_t v = x[i];
+
+		s += v;
+		ss += v * v; /* <= 2^30 */
+		lo = MIN(lo, v);
+		hi = MAX(hi, v);
+	}
+#endif
+	*sum = s;
+	*sumsq = ss;
+	*xmin = lo;
+	*xmax = hi;
+}
+
+/* fft_buf = ((clip(x - mean) * w) << 1), wrapping to int32 like numpy's astype
+ * (|q * w| <= 2^30). With the DSP extension two samples per step: QSUB16 is the clip per
+ * lane (mean fits 16 bits) and the lane products are SMULBB / SMULTT. */
+static void window_input(const int16_t *x, int32_t mean)
+{
+#if defined(ARM_MATH_DSP)
+	const q15_t *px = x;
+	const q15_t *pw = vmon_feat_window_q15;
+	q31_t *pf = fft_buf;
+	const uint32_t mean2 = __PKHBT((uint32_t)mean, (uint32_t)mean, 16);
+
+	for (size_t i = 0; i < N_WIN / 2; i++) {
+		const uint32_t qp = __QSUB16((uint32_t)read_q15x2_ia(&px), mean2);
+		const uint32_t wp = (uint32_t)read_q15x2_ia(&pw);
+		const int32_t pa = (int32_t)(int16_t)qp * (int16_t)wp;
+		const int32_t pb = ((int32_t)qp >> 16) * ((int32_t)wp >> 16);
+
+		*pf++ = (q31_t)((uint32_t)pa << 1);
+		*pf++ = (q31_t)((uint32_t)pb << 1);
+	}
+#else
+	for (size_t i = 0; i < N_WIN; i++) {
+		const int32_t q = __SSAT((int32_t)x[i] - mean, 16);
+
+		fft_buf[i] = (q31_t)((uint32_t)(q * (int32_t)vmon_feat_window_q15[i]) << 1);
+	}
+#endif
+}
+
+/* sum(e^2) and sum(e^4), e = (x - mean) >> shift (floor, as Python). A function and a loop
+ * of its own, two samples a step: inside compute() the 64-bit sums spilled to the stack. */
+static void fourth_moment(const int16_t *x, int32_t mean, uint32_t shift, uint64_t *s2k,
+			  uint64_t *s4k)
+{
+	uint64_t s2 = 0U;
+	uint64_t s4 = 0U;
+
+	for (const int16_t *c = x; c < x + N_WIN; c += KURT_CHUNK) {
+		uint32_t acc = 0U;
+
+		for (const int16_t *p = c; p < c + KURT_CHUNK; p += 2) {
+			const int32_t ea = ((int32_t)p[0] - mean) >> shift;
+			const int32_t eb = ((int32_t)p[1] - mean) >> shift;
+			const uint32_t e2a = (uint32_t)(ea * ea); /* <= 2^24 */
+			const uint32_t e2b = (uint32_t)(eb * eb);
+
+			acc += e2a + e2b;
+			s4 += (uint64_t)e2a * e2a;
+			s4 += (uint64_t)e2b * e2b;
+		}
+		s2 += acc;
+	}
+	*s2k = s2;
+	*s4k = s4;
+}
+
 int vmon_features_compute(const int16_t *window, size_t len, int32_t *out, size_t out_len)
 {
 	if (window == NULL || out == NULL || len != VMON_FEAT_WINDOW ||
@@ -168,45 +273,40 @@ int vmon_features_compute(const int16_t *window, size_t len, int32_t *out, size_
 		return -EAGAIN;
 	}
 
-	/* fft_input: mean = (sum + n // 2) >> log2(n). |sum| <= 2048 * 32768 fits int32. */
+	/*
+	 * One pass for the moments that need no mean: sum, sum of squares, extremes. Then, with
+	 * exact integer identities (no rounding anywhere, so the bits stay Python's):
+	 *   mean = (sum + n // 2) >> log2(n)                        (fft_input; floor, as Python)
+	 *   s2   = sum((x - mean)^2) = sumsq - 2 mean sum + n mean^2 (_time_features)
+	 *   peak = max |x - mean| = max(xmax - mean, mean - xmin)
+	 * |sum| <= 2048 * 32768 fits int32; sumsq <= 2048 * 2^30 fits int64.
+	 */
 	int32_t sum = 0;
+	int64_t sumsq = 0;
+	int32_t xmin = INT16_MAX;
+	int32_t xmax = INT16_MIN;
 
-	for (size_t i = 0; i < N_WIN; i++) {
-		sum += window[i];
-	}
-	const int32_t mean = (sum + N_WIN / 2) >> LOG2_WIN; /* floor, as Python */
+	moments(window, &sum, &sumsq, &xmin, &xmax);
+
+	const int32_t mean = (sum + N_WIN / 2) >> LOG2_WIN;
+	const uint64_t s2 = (uint64_t)(sumsq - 2 * (int64_t)mean * sum +
+				       (int64_t)N_WIN * mean * mean);
+	const uint32_t peak = (uint32_t)MAX(xmax - mean, mean - xmin);
+
+	/* fft_input: q = clip(x - mean, -32768, 32767), ((q * w) << 1).astype(int32). */
+	window_input(window, mean);
 
 	/*
-	 * d = x - mean (|d| <= 65535); _time_features: s2 = sum(d * d), peak = max |d|;
-	 * fft_input: q = clip(d, -32768, 32767), ((q * w) << 1).astype(int32).
+	 * The 4th moment on e = (x - mean) >> shift, shift = max(bit_length(peak) - KURT_BITS,
+	 * 0), so |e| <= 2^12 and e^2 <= 2^24: the sum of e^2 over a chunk of 128 fits 32 bits,
+	 * e^4 needs 64.
 	 */
-	uint64_t s2 = 0U;
-	uint32_t peak = 0U;
-
-	for (size_t i = 0; i < N_WIN; i++) {
-		const int32_t d = (int32_t)window[i] - mean;
-		const uint32_t a = (uint32_t)((d < 0) ? -d : d);
-		const int32_t q = CLAMP(d, INT16_MIN, INT16_MAX);
-
-		s2 += (uint64_t)(a * a); /* <= 65535^2 < 2^32 */
-		peak = MAX(peak, a);
-		/* |q * w| <= 2^30; the doubling wraps to int32 like numpy's astype. */
-		fft_buf[i] = (q31_t)((uint32_t)(q * (int32_t)vmon_feat_window_q15[i]) << 1);
-	}
-
-	/* 4th moment on e = d >> shift, shift = max(bit_length(peak) - KURT_BITS, 0). */
 	const uint32_t bl = bit_length(peak);
 	const uint32_t shift = (bl > VMON_FEAT_KURT_BITS) ? bl - VMON_FEAT_KURT_BITS : 0U;
-	uint64_t s2k = 0U;
-	uint64_t s4k = 0U;
+	uint64_t s2k;
+	uint64_t s4k;
 
-	for (size_t i = 0; i < N_WIN; i++) {
-		const int32_t e = ((int32_t)window[i] - mean) >> shift; /* floor, as Python */
-		const uint32_t e2 = (uint32_t)(e * e);                 /* |e| <= 2^12 */
-
-		s2k += e2;
-		s4k += (uint64_t)e2 * e2;
-	}
+	fourth_moment(window, mean, shift, &s2k, &s4k);
 
 	/* magnitudes: arm_rfft_q31, then arm_cmplx_mag_q31 of bins 0 .. N/2 - 1. */
 	arm_rfft_q31(&rfft, fft_buf, fft_out);
@@ -215,9 +315,7 @@ int vmon_features_compute(const int16_t *window, size_t len, int32_t *out, size_
 	/* m = mags >> MAG_SHIFT (mags are >= 0; |m| <= 2^22). */
 	q31_t *const m = fft_buf;
 
-	for (size_t k = 0; k < N_BINS; k++) {
-		m[k] >>= VMON_FEAT_MAG_SHIFT;
-	}
+	arm_shift_q31(m, -VMON_FEAT_MAG_SHIFT, m, N_BINS); /* >>, arithmetic: as numpy */
 
 	/*
 	 * Bands: np.add.reduceat(m[:edges[-1]] ** 2, edges[:-1]). The last band runs to the end
