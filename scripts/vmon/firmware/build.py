@@ -10,6 +10,7 @@ import sys
 import threading
 import time
 from collections import deque
+from collections.abc import Sequence
 from pathlib import Path
 from queue import Empty, Queue
 
@@ -81,6 +82,7 @@ def build(
     source: Path | None = None,
     build_dir: Path | None = None,
     debug: bool = False,
+    cmake_args: Sequence[str] = (),
 ) -> Path:
     """Build app/ for ``board``; return the ELF.
 
@@ -89,6 +91,7 @@ def build(
     budget) into ``build/<board>[-replay]-debug``.
     ``model_dir``: embed this model directory instead of the default (models/...).
     ``source``/``build_dir``: another application (a benchmark image) and where to build it.
+    ``cmake_args``: more CMake arguments (``-DCONFIG_...=n``).
     """
     ws = workspace.require_workspace()
     workspace.require_tools()
@@ -104,6 +107,7 @@ def build(
         cmd.append(f"-DEXTRA_CONF_FILE={';'.join(extra)}")
     if model_dir is not None:
         cmd.append(f"-DVMON_MODEL_DIR={Path(model_dir).resolve()}")
+    cmd += list(cmake_args)
     started = time.monotonic()
     _run_logged(cmd, env, bdir.parent / f"{bdir.name}.build.log", f"building app for {board}")
     elf = bdir / "zephyr" / "zephyr.elf"

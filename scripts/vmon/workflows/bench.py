@@ -177,7 +177,10 @@ def _fields(lines: list[str], prefix: str) -> dict[str, int]:
     return {}
 
 
-def bench_fw() -> list[Target]:
+def _fw_cost_run(
+    bdir: Path, cmake_args: tuple[str, ...] = ()
+) -> tuple[dict[str, int], list[str], int]:
+    """Build and run tests/benchmarks/fw_cost into ``bdir``: its fields, lines, -icount shift."""
     from vmon.firmware import build as firmware
     from vmon.firmware import workspace
     from vmon.firmware.replay import build_qemu_command
@@ -186,9 +189,7 @@ def bench_fw() -> list[Target]:
     if ws is None:
         raise VmonError(f"the fw benchmark needs the firmware: {workspace.NO_WORKSPACE}")
     src = REPO_ROOT / "tests" / "benchmarks" / "fw_cost"
-    bdir = REPO_ROOT / "build" / "bench-fw-cost"
-    console.print(f"[bold]fw[/]: {src.relative_to(REPO_ROOT)} on {FW_BOARD}")
-    elf = firmware.build(FW_BOARD, source=src, build_dir=bdir)
+    elf = firmware.build(FW_BOARD, source=src, build_dir=bdir, cmake_args=cmake_args)
     park = cpu0_park_image(bdir, elf)
     argv, shift = icount_command(build_qemu_command(bdir), park)
     lines = firmware.run_console(
@@ -203,6 +204,12 @@ def bench_fw() -> list[Target]:
     if not v:
         tail = " | ".join(lines[-5:]) or "(no output)"
         raise VmonError(f"the fw benchmark printed no result: {tail}")
+    return v, lines, shift
+
+
+def bench_fw() -> list[Target]:
+    console.print(f"[bold]fw[/]: tests/benchmarks/fw_cost on {FW_BOARD}")
+    v, lines, shift = _fw_cost_run(REPO_ROOT / "build" / "bench-fw-cost")
     n = v["windows"]
     # Under -icount shift=s one instruction takes 2^s ns of virtual time.
     ticks_per_insn = v["clock_hz"] * (1 << shift) / 1e9
@@ -242,6 +249,16 @@ def bench_fw() -> list[Target]:
                 + ", ".join(f"{k.replace('_', ' ')} {x / scale:,.0f}" for k, x in parts.items())
                 + (f" ({n_lines} lines)" if n_lines is not None else "")
             )
+    # The same model on TFLM's reference kernels (no CMSIS-NN), in a build of its own: what
+    # CMSIS-NN saves on the product's Cortex-M4F class of core.
+    ref, _, ref_shift = _fw_cost_run(
+        REPO_ROOT / "build" / "bench-fw-cost-ref", ("-DCONFIG_VMON_TFLM_CMSIS_NN=n",)
+    )
+    ref_insn = ref["inference"] / (ref["clock_hz"] * (1 << ref_shift) / 1e9) / ref["windows"]
+    console.print(
+        f"  inference per window: CMSIS-NN {insn('inference'):,.0f} instructions, reference "
+        f"kernels {ref_insn:,.0f} ({ref_insn / insn('inference'):.2f}x)"
+    )
     return [
         # Issue #18's target: the integer work around the FFT and the NN ops at most a quarter
         # of the kernels themselves.
