@@ -358,9 +358,17 @@ def capture_serial(
         def send(text: str) -> None:
             con.write(text.encode())
 
+        pending = bytearray()
+
         def next_line(_wait: float) -> str | None:
-            raw = con.readline()
-            return raw.decode("utf-8", errors="replace") if raw else None
+            # readline() gives back what it has when its timeout passes: keep a line's
+            # beginning until its end arrives.
+            pending.extend(con.readline())
+            if not pending.endswith(b"\n"):
+                return None
+            line = pending.decode("utf-8", errors="replace")
+            pending.clear()
+            return line
 
         send("\n")
         return capture_console(send, next_line, seconds, on_start=on_start, on_block=on_block)

@@ -215,3 +215,51 @@ def test_console_session_asks_the_format_then_exactly_enough_blocks(blocks: np.n
     silent: list[str] = []
     with pytest.raises(VmonError, match="no answer to `vmon capture info`"):
         capture.node_format(silent.append, lambda _w: None, timeout_s=0.3)
+
+
+def test_serial_capture_over_a_pty_with_lines_split_in_transit(blocks: np.ndarray) -> None:
+    """capture_serial on a pseudo-terminal: the scripted node answers the commands, and
+    writes its lines in small pieces with pauses (as a slow UART does)."""
+    import os
+    import threading
+    import time
+    import tty
+
+    master, slave = os.openpty()
+    tty.setraw(slave)
+    port = os.ttyname(slave)
+    done = threading.Event()
+
+    def node() -> None:
+        buf = b""
+        while not done.is_set():
+            try:
+                buf += os.read(master, 256)
+            except OSError:
+                return
+            while b"\n" in buf:
+                cmd, buf = buf.split(b"\n", 1)
+                text = cmd.decode().strip()
+                if text == "vmon capture info":
+                    out = [header(0)]
+                elif text.startswith("vmon capture ") and text.split()[2].isdigit():
+                    out = node_output(blocks[: int(text.split()[2])], first_seq=0)
+                else:
+                    continue
+                data = "".join(ln + "\n" for ln in out).encode()
+                for i in range(0, len(data), 700):  # pieces that end mid-line
+                    os.write(master, data[i : i + 700])
+                    # Once longer than the port's read timeout, mid-line.
+                    time.sleep(0.3 if i == 1400 else 0.01)
+
+    t = threading.Thread(target=node, daemon=True)
+    t.start()
+    try:
+        cap = capture.capture_serial(port, 0.2)
+    finally:
+        done.set()
+        os.close(master)
+        os.close(slave)
+    assert cap.bad_lines == 0 and cap.done is not None
+    [(first, counts)] = cap.runs()
+    assert first == 0 and np.array_equal(counts[:, 0], blocks[:5].reshape(-1))
