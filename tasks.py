@@ -464,7 +464,7 @@ def evaluate(
 
 @task(
     help={
-        "suite": "ml, memmap, fw, app, replay or detect (repeatable; default: all)",
+        "suite": "ml, memmap, fw, app, replay, detect or energy (repeatable; default: all)",
         "data": "dataset for the ml benchmark (default: the shared CWRU 12 kHz set)",
         "write-docs": "write the measured replay figures into docs/replay.md",
     },

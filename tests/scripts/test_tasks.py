@@ -62,7 +62,7 @@ def test_unknown_benchmark_is_one_line() -> None:
     result = invoke("bench", "--suite", "speed")
     assert result.returncode != 0
     assert result.stderr.strip() == (
-        "error: unknown benchmark(s) speed; choose from ml, memmap, fw, app, replay, detect"
+        "error: unknown benchmark(s) speed; choose from ml, memmap, fw, app, replay, detect, energy"
     )
 
 

@@ -19,6 +19,9 @@
   synthetic rig of :mod:`vmon.data.rigs`, commissioned on 30 s: normal windows raised, alarm
   events in normal running, fault windows raised, fault types wrong and right (in band); and
   again with the shaft speed kept from the node (`--no-speed`): fault types wrong.
+- ``energy``: the fw benchmark's instructions per window through the energy model of
+  :mod:`vmon.energy` (cited datasheet figures, docs/energy.md): computation per window and
+  battery life on 2 x AA, terms per measurement and per report, build/bench/energy.html.
 """
 
 from __future__ import annotations
@@ -43,7 +46,7 @@ from vmon.errors import VmonError
 from vmon.paths import REPO_ROOT
 
 console = Console()
-SUITES = ("ml", "memmap", "fw", "app", "replay", "detect")
+SUITES = ("ml", "memmap", "fw", "app", "replay", "detect", "energy")
 FW_BOARD = "mps2/an521/cpu1"
 APP_BOARD = "qemu_cortex_m3"
 
@@ -553,6 +556,31 @@ def bench_detect(data: str | None = None) -> list[Target]:
     return targets
 
 
+@dataclass
+class _Verdict(Target):
+    """A target whose check decides it: an estimate resting on unverified figures is not met
+    even when its value is within the limit."""
+
+    met: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.met
+
+
+def bench_energy() -> list[Target]:
+    from vmon.workflows import energy
+
+    console.print(
+        f"[bold]energy[/]: instructions per window from tests/benchmarks/fw_cost on {FW_BOARD}"
+    )
+    v, _, shift = _fw_cost_run(REPO_ROOT / "build" / "bench-fw-cost")
+    return [
+        _Verdict(r.name, r.measured, r.limit, r.unit, r.higher_is_better, r.met)
+        for r in energy.run(v, shift)
+    ]
+
+
 def run(suites: list[str] | None = None, data: str | None = None, write_docs: bool = False) -> None:
     chosen = suites or list(SUITES)
     unknown = sorted(set(chosen) - set(SUITES))
@@ -573,6 +601,8 @@ def run(suites: list[str] | None = None, data: str | None = None, write_docs: bo
         targets += bench_replay(write_docs=write_docs)
     if "detect" in chosen:
         targets += bench_detect(data)
+    if "energy" in chosen:
+        targets += bench_energy()
     table = Table(title="benchmarks (measured on this machine)")
     for col in ("target", "measured", "limit", "result"):
         table.add_column(col, justify="left" if col == "target" else "right")
