@@ -493,8 +493,9 @@ def test_default_budgets_file_is_valid() -> None:
     # Measured figures: issue #16's wave capped them at 112 KB flash / 36 KB RAM; issue #19's
     # health module (watchdog, reset record, crash report) and model store (signature
     # verification, in builds with a key) grew them by what they measured (app/budgets.yaml),
-    # and so did issue #18's raw capture. Any further growth must be argued there and here.
-    assert 96 * 1024 <= limits[("region", "flash", None)] <= 124 * 1024
+    # and so did issue #18's raw capture and sensor faults. Any further growth must be argued
+    # there and here.
+    assert 96 * 1024 <= limits[("region", "flash", None)] <= 125 * 1024
     assert 32 * 1024 <= limits[("region", "ram", None)] <= 37 * 1024
     assert any(kind == "area" for kind, _, _ in limits)
 

@@ -52,6 +52,8 @@ BUILD_ASSERT(VMON_MODEL_N_OUTPUTS == VMON_LABEL_COUNT, "one score per decision l
 BUILD_ASSERT(VMON_FEAT_N_FEATURES <= VMON_DECISION_FEATURES_MAX, "baseline capacity");
 BUILD_ASSERT(CONFIG_VMON_SAMPLING_RATE_HZ == VMON_FEAT_FS_HZ,
 	     "CONFIG_VMON_SAMPLING_RATE_HZ must equal the model's feature sampling rate");
+BUILD_ASSERT(VMON_SAMPLING_FULL_SCALE_MG == VMON_FEAT_FULL_SCALE_MG,
+	     "the sensor's full scale must be the feature configuration's");
 BUILD_ASSERT(VMON_FEAT_HOP % VMON_SAMPLING_BLOCK_LEN == 0,
 	     "the block length must divide the feature hop");
 BUILD_ASSERT(VMON_FEAT_HOP > 0 && VMON_FEAT_HOP <= VMON_FEAT_WINDOW, "hop within the window");
@@ -240,11 +242,36 @@ static uint32_t sampling_faults(struct vmon_status_msg *st)
 	if (s.overruns != p.last_sampling.overruns || s.seq_gaps != p.last_sampling.seq_gaps) {
 		faults |= VMON_SENSOR_LOST;
 	}
+	if (s.fault_state != 0U || s.faults != p.last_sampling.faults) {
+		faults |= VMON_SENSOR_DEVICE;
+	}
 	p.last_sampling = s;
 	st->overruns = s.overruns;
 	st->bad_frames = s.bad_crc + s.bad_length;
 	st->seq_missing = s.seq_missing;
 	return faults;
+}
+
+/* No block for a health period: a sensor that stopped delivering completes no window, so
+ * its fault is reported from here (the next good window reports sensor_ok). */
+static void idle_sensor_check(void)
+{
+	struct vmon_sampling_stats s;
+	struct vmon_decision_output last;
+
+	if (!vmon_sampling_is_running() || (p.sensor_faults & VMON_SENSOR_DEVICE) != 0U) {
+		return;
+	}
+	vmon_sampling_stats_get(&s);
+	if (s.fault_state == 0U) {
+		return;
+	}
+	(void)k_mutex_lock(&status_lock, K_FOREVER);
+	last = status.last;
+	k_mutex_unlock(&status_lock);
+	p.sensor_faults |= VMON_SENSOR_DEVICE | VMON_SENSOR_LOST;
+	LOG_WRN("no samples: sensor fault 0x%x", s.fault_state);
+	publish_event(VMON_EVENT_SENSOR_FAULT, (int32_t)p.sensor_faults, &last);
 }
 
 /* Per-stage cost into the status: at the end of a period (then the accumulators restart),
@@ -604,6 +631,7 @@ static void processing_thread(void *a, void *b, void *c)
 		}
 		if (p.need_block) {
 			if (k_msgq_get(&block_q, &p.block, vmon_health_wait()) != 0) {
+				idle_sensor_check();
 				continue;
 			}
 			p.need_block = false;

@@ -75,6 +75,9 @@ enum vmon_event_type {
 #define VMON_SENSOR_STUCK     BIT(1)
 #define VMON_SENSOR_BAD_FRAME BIT(2) /**< replay frames with a bad CRC or length */
 #define VMON_SENSOR_LOST      BIT(3) /**< sequence gaps or overruns */
+/** The sensor itself: absent, bus errors, FIFO overflow, interrupt line trouble or no data
+ *  (vmon_sampling_stats says which); reported even when no window completes. */
+#define VMON_SENSOR_DEVICE    BIT(4)
 
 struct vmon_event_msg {
 	enum vmon_event_type type;

@@ -34,6 +34,9 @@ static atomic_t free_slots = ATOMIC_INIT(BIT_MASK(N_BUFFERS));
 static atomic_t counters[VMON_SAMPLING_CNT_COUNT];
 static atomic_t delivered;
 static atomic_t running;
+static atomic_t fault_state;
+static atomic_t fault_causes;
+static atomic_t fault_episodes;
 
 static vmon_sampling_block_cb_t block_cb;
 static void *block_cb_user;
@@ -87,6 +90,28 @@ void vmon_sampling_count(enum vmon_sampling_counter counter, uint32_t n)
 	}
 }
 
+void vmon_sampling_fault_raise(uint32_t bits)
+{
+	atomic_val_t before = atomic_or(&fault_state, (atomic_val_t)bits);
+	uint32_t started = bits & ~(uint32_t)before;
+
+	(void)atomic_or(&fault_causes, (atomic_val_t)bits);
+	if (started != 0U) {
+		atomic_add(&fault_episodes, (atomic_val_t)__builtin_popcount(started));
+		LOG_WRN("%s source fault 0x%02x", vmon_sampling_source_name, started);
+	}
+}
+
+void vmon_sampling_fault_clear(uint32_t bits)
+{
+	atomic_val_t before = atomic_and(&fault_state, ~(atomic_val_t)bits);
+
+	if (((uint32_t)before & bits) != 0U) {
+		LOG_INF("%s source fault 0x%02x over", vmon_sampling_source_name,
+			(uint32_t)before & bits);
+	}
+}
+
 int vmon_sampling_release(struct vmon_sampling_block *block)
 {
 	if (block == NULL || block < &blocks[0] || block >= &blocks[N_BUFFERS] ||
@@ -108,6 +133,14 @@ void vmon_sampling_stats_get(struct vmon_sampling_stats *stats)
 	stats->seq_gaps = (uint32_t)atomic_get(&counters[VMON_SAMPLING_CNT_SEQ_GAPS]);
 	stats->seq_missing = (uint32_t)atomic_get(&counters[VMON_SAMPLING_CNT_SEQ_MISSING]);
 	stats->sync_skipped = (uint32_t)atomic_get(&counters[VMON_SAMPLING_CNT_SYNC_SKIPPED]);
+	stats->fifo_overflows = (uint32_t)atomic_get(&counters[VMON_SAMPLING_CNT_FIFO_OVERFLOWS]);
+	stats->samples_lost = (uint32_t)atomic_get(&counters[VMON_SAMPLING_CNT_SAMPLES_LOST]);
+	stats->bus_errors = (uint32_t)atomic_get(&counters[VMON_SAMPLING_CNT_BUS_ERRORS]);
+	stats->spurious_irqs = (uint32_t)atomic_get(&counters[VMON_SAMPLING_CNT_SPURIOUS_IRQS]);
+	stats->restarts = (uint32_t)atomic_get(&counters[VMON_SAMPLING_CNT_RESTARTS]);
+	stats->faults = (uint32_t)atomic_get(&fault_episodes);
+	stats->fault_state = (uint32_t)atomic_get(&fault_state);
+	stats->fault_causes = (uint32_t)atomic_get(&fault_causes);
 }
 
 bool vmon_sampling_is_running(void)
@@ -133,6 +166,9 @@ int vmon_sampling_start(vmon_sampling_block_cb_t cb, void *user_data)
 	for (size_t i = 0; i < ARRAY_SIZE(counters); i++) {
 		atomic_clear(&counters[i]);
 	}
+	atomic_clear(&fault_state);
+	atomic_clear(&fault_causes);
+	atomic_clear(&fault_episodes);
 	atomic_set(&running, 1);
 	err = vmon_sampling_source_start();
 	if (err < 0) {

@@ -5,7 +5,7 @@
  *
  * A block holds VMON_SAMPLING_BLOCK_LEN sample instants of VMON_SAMPLING_AXES axes,
  * interleaved (x0 y0 z0 x1 y1 z1 ... for three axes), as the sensor's raw counts.
- * The source chosen in Kconfig (replay over a UART, synthetic; later a DMA/RTIO sensor)
+ * The source chosen in Kconfig (replay over a UART, synthetic, the ICM-42688-P's FIFO)
  * fills blocks from a pool of CONFIG_VMON_SAMPLING_BUFFERS buffers (2: double
  * buffering) in place, without copying, and completes each one by calling the
  * consumer's callback. The consumer owns the block until it calls
@@ -31,6 +31,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <zephyr/devicetree.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -43,6 +45,17 @@ extern "C" {
 #define VMON_SAMPLING_RATE_HZ   CONFIG_VMON_SAMPLING_RATE_HZ
 /** int16 counts in one block. */
 #define VMON_SAMPLING_BLOCK_COUNTS (VMON_SAMPLING_BLOCK_LEN * VMON_SAMPLING_AXES)
+
+/**
+ * Milli-g at full scale (32768 counts): the ICM-42688-P's accel-fs from the devicetree
+ * (16 g >> code); the replay host and the synthetic source use 16 g. The features'
+ * configuration must agree (the processing module checks it at build time).
+ */
+#if defined(CONFIG_VMON_SAMPLING_SOURCE_ICM42688)
+#define VMON_SAMPLING_FULL_SCALE_MG (16000 >> DT_PROP(DT_CHOSEN(vmon_accel), accel_fs))
+#else
+#define VMON_SAMPLING_FULL_SCALE_MG 16000
+#endif
 
 /**
  * @name Replay frame format (CONFIG_VMON_SAMPLING_SOURCE_REPLAY, docs/replay.md)
@@ -108,7 +121,37 @@ struct vmon_sampling_stats {
 	uint32_t seq_missing;
 	/** Replay: bytes skipped while hunting for a sync word. */
 	uint32_t sync_skipped;
+	/** Sensor: times the sensor's FIFO overflowed. */
+	uint32_t fifo_overflows;
+	/** Sensor: sample instants lost before they reached a block (overflow, bus error). */
+	uint32_t samples_lost;
+	/** Sensor: failed bus transfers. */
+	uint32_t bus_errors;
+	/** Sensor: interrupts with no data behind them. */
+	uint32_t spurious_irqs;
+	/** Sensor: re-initialisations after a fault. */
+	uint32_t restarts;
+	/** Fault episodes: a VMON_SAMPLING_FAULT_* condition that was not in force started. */
+	uint32_t faults;
+	/** VMON_SAMPLING_FAULT_* conditions in force now (0: the source is healthy). */
+	uint32_t fault_state;
+	/** VMON_SAMPLING_FAULT_* conditions seen since start. */
+	uint32_t fault_causes;
 };
+
+/**
+ * @name Source fault conditions (struct vmon_sampling_stats fault bits)
+ * A sensor source recovers by itself (re-initialisation with back-off, polling instead of
+ * a misbehaving interrupt line); these say what happened and what is in force.
+ * @{
+ */
+#define VMON_SAMPLING_FAULT_ABSENT    BIT(0) /**< no answer or a wrong chip id */
+#define VMON_SAMPLING_FAULT_BUS       BIT(1) /**< a bus transfer failed mid-stream */
+#define VMON_SAMPLING_FAULT_OVERFLOW  BIT(2) /**< the sensor's FIFO overflowed */
+#define VMON_SAMPLING_FAULT_IRQ_STORM BIT(3) /**< interrupts without data: now polling */
+#define VMON_SAMPLING_FAULT_IRQ_STUCK BIT(4) /**< interrupt line stuck active: now polling */
+#define VMON_SAMPLING_FAULT_STALLED   BIT(5) /**< no samples for several watermark periods */
+/** @} */
 
 /**
  * @brief Called once per completed block, in ISR or work-queue context.

@@ -22,6 +22,11 @@ enum vmon_sampling_counter {
 	VMON_SAMPLING_CNT_SEQ_GAPS,
 	VMON_SAMPLING_CNT_SEQ_MISSING,
 	VMON_SAMPLING_CNT_SYNC_SKIPPED,
+	VMON_SAMPLING_CNT_FIFO_OVERFLOWS,
+	VMON_SAMPLING_CNT_SAMPLES_LOST,
+	VMON_SAMPLING_CNT_BUS_ERRORS,
+	VMON_SAMPLING_CNT_SPURIOUS_IRQS,
+	VMON_SAMPLING_CNT_RESTARTS,
 	VMON_SAMPLING_CNT_COUNT,
 };
 
@@ -39,6 +44,15 @@ void vmon_sampling_block_done(struct vmon_sampling_block *block, uint32_t seq,
 
 /** Add @p n to a counter. */
 void vmon_sampling_count(enum vmon_sampling_counter counter, uint32_t n);
+
+/**
+ * Raise fault conditions (VMON_SAMPLING_FAULT_* bits): each bit not already in force
+ * counts one fault episode and is remembered in the causes since start.
+ */
+void vmon_sampling_fault_raise(uint32_t bits);
+
+/** The conditions in @p bits are over. */
+void vmon_sampling_fault_clear(uint32_t bits);
 
 /** Duration of one block in microseconds (rounded down). */
 #define VMON_SAMPLING_BLOCK_US                                                                  \

@@ -90,6 +90,10 @@ static int cmd_stats(const struct shell *sh, size_t argc, char **argv)
 		    "seq_missing %u sync_skipped %u",
 		    ss.blocks, ss.overruns, ss.bad_crc, ss.bad_length, ss.seq_gaps,
 		    ss.seq_missing, ss.sync_skipped);
+	shell_print(sh, "sensor: faults %u state 0x%02x causes 0x%02x fifo_overflows %u "
+		    "samples_lost %u bus_errors %u spurious_irqs %u restarts %u",
+		    ss.faults, ss.fault_state, ss.fault_causes, ss.fifo_overflows,
+		    ss.samples_lost, ss.bus_errors, ss.spurious_irqs, ss.restarts);
 	if (err != 0) {
 		shell_print(sh, "processing: no window yet");
 		return 0;
