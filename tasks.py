@@ -330,18 +330,33 @@ def release(
         "python": "run only the Python tests",
         "firmware": "run only the firmware tests (twister)",
         "platform": "twister platform (repeatable; default: QEMU boards, nrf52840dk, rak4631)",
+        "hw": "twister hardware map: run only the hardware tests (tests/hw) on its boards",
+        "hw-long": "with --hw: also run the 1 h sample-loss test",
     },
     iterable=["platform"],
+    # No short flags: --hw would take -h, which everyone reads as help.
+    auto_shortflags=False,
 )
 @user_errors
 def test(
-    c: Context, python: bool = False, firmware: bool = False, platform: list[str] | None = None
+    c: Context,
+    python: bool = False,
+    firmware: bool = False,
+    platform: list[str] | None = None,
+    hw: str | None = None,
+    hw_long: bool = False,
 ) -> None:
     """Run every test: pytest for the tooling, twister for the firmware on both QEMU boards."""
     from vmon.workflows import testing
 
+    # --hw runs the hardware tests alone; add --python / --firmware for those too.
+    alone = not (python or firmware or hw)
     testing.run_all(
-        python=python or not firmware, firmware=firmware or not python, platforms=platform or None
+        python=python or alone,
+        firmware=firmware or alone,
+        platforms=platform or None,
+        hardware_map=hw,
+        hw_long=hw_long,
     )
 
 

@@ -1,4 +1,8 @@
-"""`invoke test`: pytest for the tooling, twister for the firmware on the QEMU boards."""
+"""`invoke test`: pytest for the tooling, twister for the firmware on the QEMU boards.
+
+`invoke test --hw MAP.yaml` runs the hardware-in-the-loop scenarios (tests/hw) on the boards of
+a twister hardware map (vmon.firmware.hil, docs/hil.md); the normal run leaves them out.
+"""
 
 from __future__ import annotations
 
@@ -15,14 +19,14 @@ import yaml
 from rich.console import Console
 
 from vmon.errors import VmonError
-from vmon.firmware import workspace
+from vmon.firmware import hil, workspace
 from vmon.paths import REPO_ROOT
 
 console = Console()
 
 #: pytest's JUnit report; VMON_TEST_RESULTS moves it (the harness's own tests run pytest).
 RESULTS = Path(os.environ.get("VMON_TEST_RESULTS", REPO_ROOT / "build" / "test-results"))
-#: Folders twister searches for testcase.yaml / sample.yaml.
+#: Folders twister searches for testcase.yaml / sample.yaml (tests/hw only with --hw).
 TWISTER_ROOTS = ("app", "tests")
 PYTEST_NO_TESTS = 5
 
@@ -112,11 +116,16 @@ def twister_counts(report: Path) -> FirmwareResult:
 
 
 def twister_scenarios(roots: tuple[str, ...] = TWISTER_ROOTS) -> list[str]:
-    """The scenario names of every testcase.yaml / sample.yaml twister would search."""
+    """The scenario names of every testcase.yaml / sample.yaml the normal run searches.
+
+    tests/hw is searched too, and its scenarios excluded by their tag: not counted here.
+    """
     names: list[str] = []
     for root in roots:
         for pattern in ("testcase.yaml", "sample.yaml"):
             for path in sorted((REPO_ROOT / root).rglob(pattern)):
+                if hil.HW_TESTS in path.parents:
+                    continue
                 doc = yaml.safe_load(path.read_text()) or {}
                 names += list((doc.get("tests") or {}).keys())
     return sorted(names)
@@ -178,6 +187,8 @@ def run_twister(platforms: list[str]) -> tuple[int, FirmwareResult]:
     ]
     for root in TWISTER_ROOTS:
         cmd += ["-T", str(REPO_ROOT / root)]
+    # The hardware scenarios need boards on the bench: `invoke test --hw MAP.yaml`.
+    cmd += ["-e", hil.HW_TAG]
     for platform in platforms:
         cmd += ["-p", platform]
     for arg in workspace.cmake_args(env):
@@ -191,8 +202,57 @@ def run_twister(platforms: list[str]) -> tuple[int, FirmwareResult]:
     return code, twister_counts(report)
 
 
+@dataclass(frozen=True)
+class HardwarePlan:
+    """A checked hardware map and the boards of it that the hardware tests run on."""
+
+    hardware_map: Path
+    platforms: list[str]
+    #: Boards twister will skip: their map entry lacks the sensor's fixture.
+    warnings: list[str]
+
+
+def hardware_plan(hardware_map: str) -> HardwarePlan:
+    """Check the map before anything runs: a bad one is a one-line error."""
+    path = Path(hardware_map).expanduser().resolve()
+    duts = hil.load_map(path)
+    platforms = hil.platforms_to_test(duts, hil.hw_platforms(), path)
+    return HardwarePlan(path, platforms, hil.missing_fixtures(duts, platforms, path))
+
+
+def run_hardware(plan: HardwarePlan, long: bool = False) -> tuple[int, FirmwareResult]:
+    """Flash and run tests/hw on the map's connected boards (twister --device-testing)."""
+    ws = workspace.require_workspace()
+    workspace.require_tools()
+    env = workspace.build_env(ws)
+    console.rule("hardware tests (twister --device-testing)")
+    for warning in plan.warnings:
+        console.print(f"[bold yellow]{warning}[/]", soft_wrap=True)
+    cmd = [
+        sys.executable,
+        *hil.twister_command(
+            ws.twister, plan.hardware_map, plan.platforms, workspace.cmake_args(env), long=long
+        ),
+    ]
+    started = time.monotonic()
+    code = subprocess.call(cmd, cwd=REPO_ROOT, env=env)
+    console.print(f"twister finished in {time.monotonic() - started:.0f} s (exit {code})")
+    report = hil.OUTDIR / "twister.json"
+    if not report.is_file():
+        raise VmonError(f"twister wrote no report (exit {code}); see the output above")
+    result = twister_counts(report)
+    if result.configurations and hil.device_runs(report) == 0:
+        # Builds alone prove nothing about the hardware.
+        result.counts.failed += 1
+        result.failed.append("no hardware scenario ran on a board, it was only built")
+    return code, result
+
+
 def verdict(
-    pytest_code: int | None, pytest_result: Counts | None, firmware: FirmwareResult | None
+    pytest_code: int | None,
+    pytest_result: Counts | None,
+    firmware: FirmwareResult | None,
+    hardware: FirmwareResult | None = None,
 ) -> tuple[str, list[str]]:
     """The closing line and the list of failures, from what each runner reported.
 
@@ -225,34 +285,66 @@ def verdict(
                 failures.append("twister ran no test")
             elif fw.failed:
                 failures.append(f"twister ({fw.failed} failed)")
+    if hardware is not None:
+        hw = hardware.counts
+        total += hw
+        parts.append(
+            f"hardware: ztest cases and builds {hw.passed}/{hw.failed}/{hw.skipped} "
+            f"in {hardware.configurations} board configurations"
+        )
+        if hw == Counts():
+            failures.append("hardware tests ran no test")
+        elif hw.failed:
+            failures.append(f"hardware tests ({hw.failed} failed)")
     line = f"vmon: {total.passed} passed, {total.failed} failed, {total.skipped} skipped"
     if parts:
         line += f" ({'; '.join(parts)})"
     return line, failures
 
 
-def run_all(python: bool = True, firmware: bool = True, platforms: list[str] | None = None) -> None:
+def print_items(result: FirmwareResult) -> None:
+    """Items that did not pass, by name: a skip inside a passing suite is seen here."""
+    if result.not_run:
+        names = ", ".join(item.split(":")[0] for item in result.skipped)
+        console.print(f"not run ({result.not_run}): {names}", soft_wrap=True, markup=False)
+    else:
+        for name in result.skipped:
+            console.print(f"skipped {name}", soft_wrap=True, markup=False)
+    for name in result.failed:
+        console.print(f"failed {name}", soft_wrap=True, markup=False)
+
+
+def run_all(
+    python: bool = True,
+    firmware: bool = True,
+    platforms: list[str] | None = None,
+    hardware_map: str | None = None,
+    hw_long: bool = False,
+) -> None:
+    if hw_long and hardware_map is None:
+        raise VmonError("--hw-long runs the 1 h hardware test: give the boards with --hw MAP.yaml")
+    plan = hardware_plan(hardware_map) if hardware_map is not None else None
     pytest_code: int | None = None
     pytest_result: Counts | None = None
     fw: FirmwareResult | None = None
-    twister_code = 0
+    hw: FirmwareResult | None = None
+    twister_code = hw_code = 0
     if python:
         pytest_code, pytest_result = run_pytest()
     if firmware:
         boards = (*workspace.QEMU_BOARDS, *workspace.BUILD_ONLY_BOARDS)
         twister_code, fw = run_twister(list(platforms or boards))
-        # Items that did not pass, by name: a skip inside a passing suite is seen here.
-        if fw.not_run:
-            names = ", ".join(item.split(":")[0] for item in fw.skipped)
-            console.print(f"not run ({fw.not_run}): {names}", soft_wrap=True, markup=False)
-        else:
-            for name in fw.skipped:
-                console.print(f"skipped {name}", soft_wrap=True, markup=False)
-        for name in fw.failed:
-            console.print(f"failed {name}", soft_wrap=True, markup=False)
-    line, failures = verdict(pytest_code, pytest_result, fw)
+        print_items(fw)
+        if plan is None:
+            console.print(f"[bold yellow]{hil.skipped_line()}[/]", soft_wrap=True)
+    if plan is not None:
+        hw_code, hw = run_hardware(plan, long=hw_long)
+        print_items(hw)
+    line, failures = verdict(pytest_code, pytest_result, fw, hw)
     if twister_code != 0 and not any(f.startswith("twister") for f in failures):
         failures.append(f"twister (exit {twister_code})")
+    if hw_code != 0 and not any(f.startswith("hardware") for f in failures):
+        failures.append(f"hardware tests (twister exit {hw_code})")
     # One closing line for people and CI alike, never wrapped.
     console.print(line, soft_wrap=True, markup=False)
     if failures:
