@@ -72,12 +72,29 @@ ZBUS_CHAN_DEFINE(VMON_STATUS_CHAN, struct vmon_status_msg, NULL, NULL, ZBUS_OBSE
 
 K_MSGQ_DEFINE(block_q, sizeof(struct vmon_sampling_block *), CONFIG_VMON_SAMPLING_BUFFERS, 4);
 
+/* Duty cycle: a measurement asked for before its time (vmon_processing_measure_now()). */
+#define CYCLE_MS      ((int64_t)CONFIG_VMON_PROCESSING_CYCLE_S * MSEC_PER_SEC)
+#if CONFIG_VMON_PROCESSING_CYCLE_S > 0
+#define BURST_WINDOWS CONFIG_VMON_PROCESSING_BURST_WINDOWS
+#else
+#define BURST_WINDOWS 0
+#endif
+static K_SEM_DEFINE(wake_sem, 0, 1);
+static atomic_t wake_req;
+
+/* How much longer the interval is on a low battery (1: as configured). */
+static int64_t cycle_scale(void)
+{
+	return 1;
+}
+
 static const char *const labels[] = VMON_MODEL_LABELS;
 
 enum proc_state {
 	PROC_START,
 	PROC_FILL,
 	PROC_WINDOW,
+	PROC_SLEEP,
 	PROC_HALTED,
 };
 
@@ -114,6 +131,12 @@ struct proc {
 	struct vmon_processing_counters counters;
 	int model_err;
 	bool model_started; /* model_start() ran: a reload may stop and start it again */
+
+	/* Duty cycle (CONFIG_VMON_PROCESSING_CYCLE_S > 0): windows in this burst, its start, the
+	 * next measurement. */
+	uint32_t burst_windows;
+	int64_t burst_start_ms;
+	int64_t wake_ms;
 };
 
 static struct proc p;
@@ -352,6 +375,7 @@ static void start_run(void *o)
 		smf_set_state(SMF_CTX(&p), &states[PROC_HALTED]);
 		return;
 	}
+	p.burst_start_ms = k_uptime_get();
 	LOG_INF("processing: window %d, hop %d, %d features, model %s", VMON_FEAT_WINDOW,
 		VMON_FEAT_HOP, VMON_FEAT_N_FEATURES, p.model_flags == 0 ? VMON_MODEL_NAME : "off");
 	smf_set_state(SMF_CTX(&p), &states[PROC_FILL]);
@@ -555,6 +579,61 @@ static void window_run(void *o)
 	memmove(p.hop_lo, &p.hop_lo[1], sizeof(p.hop_lo) - sizeof(p.hop_lo[0]));
 	memmove(p.hop_hi, &p.hop_hi[1], sizeof(p.hop_hi) - sizeof(p.hop_hi[0]));
 	p.fill = VMON_FEAT_WINDOW - VMON_FEAT_HOP;
+	if (CYCLE_MS > 0 && ++p.burst_windows >= BURST_WINDOWS) {
+		smf_set_state(SMF_CTX(&p), &states[PROC_SLEEP]);
+		return;
+	}
+	smf_set_state(SMF_CTX(&p), &states[PROC_FILL]);
+}
+
+/* Between measurements: sampling stopped (a sensor source powers the sensor down), the
+ * thread asleep until the next one. The window restarts with the next burst. */
+static void sleep_entry(void *o)
+{
+	ARG_UNUSED(o);
+	struct vmon_sampling_block *b;
+
+	(void)vmon_sampling_stop();
+	while (k_msgq_get(&block_q, &b, K_NO_WAIT) == 0) {
+		(void)vmon_sampling_release(b);
+	}
+	p.fill = 0;
+	p.have_seq = false;
+	p.burst_windows = 0;
+	p.need_block = false;
+	p.wake_ms = p.burst_start_ms + CYCLE_MS * cycle_scale();
+	LOG_INF("processing: measured %u windows, next measurement at %u ms", BURST_WINDOWS,
+		(uint32_t)p.wake_ms);
+}
+
+static void sleep_run(void *o)
+{
+	ARG_UNUSED(o);
+	int64_t left = p.wake_ms - k_uptime_get();
+
+	if (left > 0) {
+		/* In slices the health watchdog sees: sleeping is not stuck. */
+		k_timeout_t wait = K_MSEC(left);
+		k_timeout_t slice = vmon_health_wait();
+
+		if (!K_TIMEOUT_EQ(slice, K_FOREVER) && slice.ticks < wait.ticks) {
+			wait = slice;
+		}
+		(void)k_sem_take(&wake_sem, wait);
+		if (k_uptime_get() < p.wake_ms && !atomic_cas(&wake_req, 1, 0)) {
+			return;
+		}
+	}
+	p.burst_start_ms = k_uptime_get();
+	int err = vmon_sampling_start(on_block, NULL);
+
+	if (err != 0) {
+		/* Counted by the sampling module's own log; the next measurement tries again. */
+		LOG_ERR("sampling did not start (%d): next try in %u s", err,
+			CONFIG_VMON_PROCESSING_CYCLE_S);
+		p.wake_ms = p.burst_start_ms + CYCLE_MS;
+		return;
+	}
 	smf_set_state(SMF_CTX(&p), &states[PROC_FILL]);
 }
 
@@ -577,6 +656,9 @@ static const struct smf_state states[] = {
 	[PROC_START] = SMF_CREATE_STATE(NULL, start_run, NULL, NULL, NULL),
 	[PROC_FILL] = SMF_CREATE_STATE(fill_entry, fill_run, NULL, NULL, NULL),
 	[PROC_WINDOW] = SMF_CREATE_STATE(NULL, window_run, NULL, NULL, NULL),
+	/* Continuous builds never enter it: leave its code out of them. */
+	[PROC_SLEEP] = SMF_CREATE_STATE(CYCLE_MS > 0 ? sleep_entry : NULL,
+					CYCLE_MS > 0 ? sleep_run : NULL, NULL, NULL, NULL),
 	[PROC_HALTED] = SMF_CREATE_STATE(halted_entry, halted_run, NULL, NULL, NULL),
 };
 
@@ -644,6 +726,12 @@ K_THREAD_DEFINE(vmon_processing_tid, CONFIG_VMON_PROCESSING_STACK_SIZE, processi
 		NULL, NULL, CONFIG_VMON_PROCESSING_PRIORITY, 0, 0);
 
 /* ------------------------------------------------------------------ API */
+
+void vmon_processing_measure_now(void)
+{
+	atomic_set(&wake_req, 1);
+	k_sem_give(&wake_sem);
+}
 
 int vmon_processing_start(void)
 {

@@ -125,6 +125,12 @@ struct vmon_status_msg {
 ZBUS_CHAN_DECLARE(VMON_WINDOW_CHAN, VMON_EVENT_CHAN, VMON_STATUS_CHAN);
 
 /**
+ * @brief Measure now rather than at the next interval (CONFIG_VMON_PROCESSING_CYCLE_S > 0;
+ * e.g. on a wake-on-motion interrupt). Any context. No effect while measuring.
+ */
+void vmon_processing_measure_now(void);
+
+/**
  * Start the cycle: features, model (its hash and feature config checked), decision, then
  * sampling. A model problem is not an error here (the node runs on rules, see
  * status.model_err); a sampling source that does not start is.
