@@ -29,6 +29,8 @@
 #include <zephyr/drivers/spi.h>
 #include <zephyr/kernel.h>
 #include <zephyr/logging/log.h>
+#include <zephyr/pm/device.h>
+#include <zephyr/pm/device_runtime.h>
 #include <zephyr/sys/atomic.h>
 #include <zephyr/sys/byteorder.h>
 #include <zephyr/sys/util.h>
@@ -474,10 +476,18 @@ static void fifo_thread(void *a, void *b, void *c)
 K_THREAD_DEFINE(vmon_accel_tid, CONFIG_VMON_SAMPLING_ICM42688_STACK_SIZE, fifo_thread, NULL,
 		NULL, NULL, CONFIG_VMON_SAMPLING_ICM42688_THREAD_PRIORITY, 0, 0);
 
+/* The node's device: its runtime PM state follows sampling (CONFIG_PM_DEVICE_RUNTIME). */
+static const struct device *const accel_dev = DEVICE_DT_GET(ACCEL_NODE);
+
 int vmon_sampling_source_start(void)
 {
 	if (!spi_is_ready_dt(&bus) || !gpio_is_ready_dt(&irq_line)) {
 		return -ENODEV;
+	}
+	int err = pm_device_runtime_get(accel_dev);
+
+	if (err < 0) {
+		return err;
 	}
 	k_sem_reset(&irq_sem);
 	k_sem_reset(&stopped_sem);
@@ -491,13 +501,33 @@ void vmon_sampling_source_stop(void)
 	atomic_clear(&active);
 	k_sem_give(&irq_sem);
 	(void)k_sem_take(&stopped_sem, K_FOREVER);
+	/* The thread has powered the sensor down; the device follows. */
+	(void)pm_device_runtime_put(accel_dev);
+}
+
+/* Runtime PM: between measurements the device is suspended with the sensor's accelerometer
+ * off and its interrupt disabled (the FIFO thread has done both when sampling stops; the
+ * first suspend, at boot, finds the sensor off after its power-on reset). */
+static __maybe_unused int accel_pm_action(const struct device *dev,
+					  enum pm_device_action action)
+{
+	ARG_UNUSED(dev);
+
+	switch (action) {
+	case PM_DEVICE_ACTION_SUSPEND:
+		irq_arm(false);
+		return 0;
+	case PM_DEVICE_ACTION_RESUME:
+		return 0; /* sampling programs the sensor when it starts */
+	default:
+		return -ENOTSUP;
+	}
 }
 
 /* The node's device: the SPI bus and the interrupt line, ready before sampling starts
  * (and the emulator's attachment point in tests). */
 static int accel_init(const struct device *dev)
 {
-	ARG_UNUSED(dev);
 	int err;
 
 	if (!spi_is_ready_dt(&bus) || !gpio_is_ready_dt(&irq_line)) {
@@ -508,8 +538,13 @@ static int accel_init(const struct device *dev)
 		gpio_init_callback(&irq_cb, irq_handler, BIT(irq_line.pin));
 		err = gpio_add_callback_dt(&irq_line, &irq_cb);
 	}
+	if (err == 0 && IS_ENABLED(CONFIG_PM_DEVICE_RUNTIME)) {
+		err = pm_device_runtime_enable(dev);
+	}
 	return err;
 }
 
-DEVICE_DT_DEFINE(ACCEL_NODE, accel_init, NULL, NULL, NULL, POST_KERNEL,
+PM_DEVICE_DT_DEFINE(ACCEL_NODE, accel_pm_action);
+
+DEVICE_DT_DEFINE(ACCEL_NODE, accel_init, PM_DEVICE_DT_GET(ACCEL_NODE), NULL, NULL, POST_KERNEL,
 		 CONFIG_VMON_SAMPLING_ICM42688_INIT_PRIORITY, NULL);

@@ -10,6 +10,7 @@
 
 #include <zephyr/drivers/emul.h>
 #include <zephyr/kernel.h>
+#include <zephyr/pm/device.h>
 #include <zephyr/ztest.h>
 
 #include "icm42688_fifo_emul.h"
@@ -19,6 +20,7 @@
 #define LEN     VMON_SAMPLING_BLOCK_LEN
 #define RATE    VMON_SAMPLING_RATE_HZ
 #define BLOCK_MS (LEN * 1000 / RATE)
+#define STREAM_S CONFIG_TEST_ICM42688_STREAM_S
 
 BUILD_ASSERT(VMON_SAMPLING_AXES == 3, "the checker reads the timeline from x and y");
 
@@ -156,11 +158,11 @@ static void after(void *fixture)
 ZTEST(sampling_icm42688, test_ten_minutes_without_a_lost_sample)
 {
 	zassert_ok(vmon_sampling_start(check_block, NULL));
-	k_sleep(K_SECONDS(600));
+	k_sleep(K_SECONDS(STREAM_S));
 	zassert_ok(vmon_sampling_stop());
 
 	struct vmon_sampling_stats s = stats();
-	uint32_t expected = 600U * RATE / LEN;
+	uint32_t expected = STREAM_S * RATE / LEN;
 
 	TC_PRINT("%u blocks, %u samples, %u gaps, %u lost, %u overflows, %u faults\n",
 		 chk.blocks, chk.blocks * LEN, chk.gaps, (uint32_t)chk.missing, s.fifo_overflows,
@@ -364,5 +366,26 @@ ZTEST(sampling_icm42688, test_stop_during_backoff_returns)
 	zassert_ok(vmon_sampling_start(check_block, NULL));
 	zassert_ok(vmon_sampling_stop());
 }
+
+#if defined(CONFIG_PM_DEVICE_RUNTIME)
+ZTEST(sampling_icm42688, test_sensor_device_suspended_between_measurements)
+{
+	const struct device *dev = DEVICE_DT_GET(DT_CHOSEN(vmon_accel));
+	enum pm_device_state state;
+
+	zassert_ok(pm_device_state_get(dev, &state));
+	zassert_equal(state, PM_DEVICE_STATE_SUSPENDED, "state %d before sampling", state);
+	zassert_ok(vmon_sampling_start(check_block, NULL));
+	zassert_ok(pm_device_state_get(dev, &state));
+	zassert_equal(state, PM_DEVICE_STATE_ACTIVE);
+	k_msleep(3 * BLOCK_MS);
+	zassert_ok(vmon_sampling_stop());
+	zassert_ok(pm_device_state_get(dev, &state));
+	zassert_equal(state, PM_DEVICE_STATE_SUSPENDED, "state %d after sampling", state);
+	/* Suspended means the accelerometer is off, not only the device flag. */
+	zassert_equal(icm42688_emul_reg(sensor, ICM42688_REG_PWR_MGMT0), 0);
+	zassert_true(chk.blocks >= 2);
+}
+#endif
 
 ZTEST_SUITE(sampling_icm42688, NULL, NULL, before, after, NULL);
