@@ -408,6 +408,8 @@ def memmap(
         "seed": "random seed (same seed, same machine: same model.tflite)",
         "epochs": "training epochs per fold",
         "split": "load (leave-one-load-out, default) or recording",
+        "fs-hz": "deployment sampling rate in Hz (default 12000); the data is resampled to it "
+        "and the band plan follows (docs/models.md)",
     }
 )
 @user_errors
@@ -417,17 +419,15 @@ def retrain(
     dataset: str | None = None,
     out: str | None = None,
     name: str | None = None,
-    seed: int | None = None,
-    epochs: int | None = None,
+    seed: str | None = None,
+    epochs: str | None = None,
     split: str | None = None,
+    fs_hz: str | None = None,
 ) -> None:
     """Train the int8 fault classifier and novelty baseline; write models/<name>/."""
     from vmon.ml import train
 
-    tc = train.TrainConfig()
-    for key, value in (("name", name), ("seed", seed), ("epochs", epochs), ("split", split)):
-        if value is not None:
-            setattr(tc, key, value)
+    tc = train.config_from_options(name=name, seed=seed, epochs=epochs, split=split, fs_hz=fs_hz)
     train.retrain(data=data, dataset=dataset, out=out, tc=tc)
 
 

@@ -2,9 +2,18 @@
 #
 # The model directory is a build input: model.tflite + model.json (written by
 # `invoke retrain`) become C at configure time, through the same generator `invoke embed`
-# uses. Choose another model with -DVMON_MODEL_DIR=<dir>.
+# uses. CONFIG_VMON_MODEL_NAME picks models/<name>; -DVMON_MODEL_DIR=<dir> picks any
+# directory and takes precedence (drop it with -UVMON_MODEL_DIR or a pristine build).
 
-set(VMON_MODEL_DIR ${VMON_ROOT}/models/bearing-fault-12k CACHE PATH "vmon model directory")
+# Kconfig has run when a module's CMakeLists.txt is processed, so the name is known here.
+get_filename_component(vmon_model_from_kconfig ${VMON_ROOT}/models/${CONFIG_VMON_MODEL_NAME} ABSOLUTE)
+# The cache keeps what this file derived last time; a different value was given explicitly.
+if(NOT DEFINED CACHE{VMON_MODEL_DIR}
+   OR "$CACHE{VMON_MODEL_DIR}" STREQUAL "$CACHE{VMON_MODEL_DIR_FROM_KCONFIG}")
+  set(VMON_MODEL_DIR ${vmon_model_from_kconfig} CACHE PATH "vmon model directory" FORCE)
+  set(VMON_MODEL_DIR_FROM_KCONFIG ${vmon_model_from_kconfig} CACHE INTERNAL "")
+endif()
+message(STATUS "vmon model: ${VMON_MODEL_DIR}")
 set(VMON_GENERATED_DIR ${CMAKE_BINARY_DIR}/vmon_generated)
 
 execute_process(

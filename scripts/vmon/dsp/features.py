@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from vmon.dsp.sensors import SensorPath, usable_bandwidth
 from vmon.dsp.spec import (
     KURT_BITS,
     LOG2_FRAC_BITS,
@@ -65,6 +66,9 @@ class FeatureConfig:
     velocity_band_hz: tuple[float, float] = (10.0, 1_000.0)
     pipeline_version: int = PIPELINE_VERSION
     band_edges: tuple[int, ...] = field(default=(), compare=False)
+    #: The sensor paths the features are meant for (vmon.dsp.sensors): documentation, not
+    #: part of the hash (it changes no feature).
+    sensors: tuple[SensorPath, ...] = field(default=(), compare=False)
 
     def __post_init__(self) -> None:
         if self.window not in RFFT_LENGTHS:
@@ -85,6 +89,12 @@ class FeatureConfig:
         if self.band_edges and tuple(self.band_edges) != edges:
             raise VmonError("feature config band_edges do not match its parameters")
         object.__setattr__(self, "band_edges", edges)
+        for path in self.sensors:
+            if path.rate_hz != self.fs_hz:
+                raise VmonError(
+                    f"sensor path {path.path} runs at {path.rate_hz:g} Hz, the features at "
+                    f"{self.fs_hz:g} Hz"
+                )
 
     @property
     def bin_hz(self) -> float:
@@ -121,9 +131,7 @@ class FeatureConfig:
         return np.round(self.velocity_band_hz[0] / f * (1 << VEL_WEIGHT_BITS)).astype(np.int64)
 
     def to_json(self) -> dict[str, Any]:
-        doc = asdict(self)
-        doc["velocity_band_hz"] = list(self.velocity_band_hz)
-        doc["band_edges"] = list(self.band_edges)
+        doc = self._fields_json()
         doc["feature_names"] = self.feature_names
         doc["hash"] = self.hash
         # The exact integer tables and constants, so the firmware generator needs no numpy.
@@ -141,6 +149,15 @@ class FeatureConfig:
         }
         # Float calibration, not part of the hash: the firmware reports velocity in mm/s.
         doc["calibration"] = {"velocity_mm_s": velocity_scale(self)}
+        doc["sensors"] = [p.to_json() for p in self.sensors]
+        return doc
+
+    def _fields_json(self) -> dict[str, Any]:
+        """The hashed parameters as JSON values (everything but the sensor paths)."""
+        doc = asdict(self)
+        del doc["sensors"]
+        doc["velocity_band_hz"] = list(self.velocity_band_hz)
+        doc["band_edges"] = list(self.band_edges)
         return doc
 
     @classmethod
@@ -150,6 +167,7 @@ class FeatureConfig:
         try:
             args["velocity_band_hz"] = tuple(args["velocity_band_hz"])
             args["band_edges"] = tuple(args.get("band_edges", ()))
+            args["sensors"] = tuple(SensorPath.from_json(p) for p in args.get("sensors", ()))
             cfg = cls(**args)
         except (KeyError, TypeError, ValueError) as err:
             raise VmonError(f"feature config is invalid ({err})") from None
@@ -177,9 +195,7 @@ class FeatureConfig:
     @property
     def hash(self) -> str:
         """sha256 of the canonical parameters: equal hashes mean compatible features."""
-        doc = asdict(self)
-        doc["velocity_band_hz"] = list(self.velocity_band_hz)
-        doc["band_edges"] = list(self.band_edges)
+        doc = self._fields_json()
         canonical = json.dumps(doc, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(canonical.encode()).hexdigest()
 
@@ -197,7 +213,7 @@ TIME_FEATURES = ("rms", "peak", "crest", "kurtosis", "velocity")
 
 def default_usable_bandwidth(fs_hz: float) -> float:
     """0.4 fs: below the roll-off of typical anti-alias filters (80 % of Nyquist)."""
-    return 0.4 * fs_hz
+    return usable_bandwidth(fs_hz)
 
 
 # --------------------------------------------------------------------------- integer helpers

@@ -19,7 +19,7 @@ import os
 import platform
 import shutil
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +36,7 @@ from vmon.data import LABELS, Dataset
 from vmon.data.importers.cwru import SHARED_12K_NAME as DEFAULT_DATASET
 from vmon.dsp import features as feat
 from vmon.errors import VmonError
-from vmon.ml import metrics
+from vmon.ml import deployment, metrics
 from vmon.ml.model import (
     SCHEMA_VERSION,
     InputQuant,
@@ -69,6 +69,40 @@ class TrainConfig:
     hidden: tuple[int, ...] = (32, 16)
     split: str = "load"
     features: feat.FeatureConfig = field(default_factory=feat.FeatureConfig)
+    #: Deployment rate (Hz); None keeps ``features`` as they are (vmon.ml.deployment).
+    fs_hz: float | None = None
+
+
+def config_from_options(
+    name: str | None = None,
+    seed: object = None,
+    epochs: object = None,
+    split: str | None = None,
+    fs_hz: object = None,
+) -> TrainConfig:
+    """`invoke retrain`'s options (strings from the command line) as a TrainConfig."""
+    tc = TrainConfig()
+    if name is not None:
+        tc.name = name
+    if split is not None:
+        tc.split = split
+    if seed is not None:
+        tc.seed = _whole(seed, "--seed", minimum=0)
+    if epochs is not None:
+        tc.epochs = _whole(epochs, "--epochs", minimum=1)
+    if fs_hz is not None:
+        tc.fs_hz = deployment.parse_rate(fs_hz)
+    return tc
+
+
+def _whole(value: object, option: str, minimum: int) -> int:
+    try:
+        n = int(str(value))
+    except ValueError:
+        n = minimum - 1
+    if n < minimum:
+        raise VmonError(f"{option} must be a whole number of at least {minimum}, not {value!r}")
+    return n
 
 
 # --------------------------------------------------------------------------- data checks
@@ -96,12 +130,7 @@ def check_dataset(ds: Dataset, cfg: feat.FeatureConfig) -> None:
             )
         if not np.isfinite(rec.signal).all():
             raise VmonError(f"recording {rec.recording_id} has NaN/Inf samples")
-    usable = ds.meta.get("usable_bandwidth_hz")
-    limit = min(
-        [feat.default_usable_bandwidth(r.fs_hz) for r in ds.recordings]
-        + ([float(usable)] if usable else [])
-    )
-    cfg.check_bandwidth(limit)
+    cfg.check_bandwidth(deployment.data_bandwidth(ds))
 
 
 def fingerprint(ds: Dataset) -> str:
@@ -318,10 +347,13 @@ def retrain(
     _quiet_tensorflow()
     ds_path = data_mod.resolve_dataset(data, dataset or (DEFAULT_DATASET if data is None else None))
     ds = data_mod.load_dataset(ds_path)
-    cfg = tc.features
+    cfg = deployment.features_for(ds, tc.features, tc.fs_hz)
     check_dataset(ds, cfg)
+    deployment.check_paths(cfg)
+    tc = replace(tc, features=cfg)
     folds = make_folds(ds, window=cfg.window, split=tc.split)
     console.print(f"dataset {ds.name}: {len(ds.recordings)} recordings, {ds.total_seconds():.1f} s")
+    print_paths(cfg)
     print_split(folds)
     ratio = {r.recording_id: cfg.fs_hz / r.fs_hz for r in ds.recordings}
     columns = (
@@ -359,6 +391,16 @@ def _show(p: Path) -> str:
         return str(p.resolve().relative_to(REPO_ROOT))
     except ValueError:
         return str(p)
+
+
+def print_paths(cfg: feat.FeatureConfig) -> None:
+    console.print(
+        f"features at {cfg.fs_hz:g} Hz, {cfg.n_bands} bands up to {cfg.f_max_hz:g} Hz; "
+        "sensor paths:"
+    )
+    for p in cfg.sensors:
+        mark = "" if p.verified else " (not verified)"
+        console.print(f"  {p.path}: usable to {p.bandwidth_hz:g} Hz{mark}; {p.anti_aliasing}")
 
 
 def print_split(folds: list[Fold]) -> None:

@@ -162,9 +162,15 @@ def test_the_model_card_records_detection_per_dataset(
     assert card.read_text() == before
 
 
-def test_the_shipped_model_card_is_current(model: ModelDir, tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "model_dir",
+    sorted(p.parent for p in (REPO_ROOT / "models").glob("*/model.json")),
+    ids=lambda p: p.name,
+)
+def test_the_shipped_model_card_is_current(model_dir: Path, tmp_path: Path) -> None:
     from vmon.ml import report
 
+    model = load_model_dir(model_dir)
     path = model.path / report.DETECTION_FILE
     detection = json.loads(path.read_text()) if path.exists() else None
     report.write_card(tmp_path / "README.md", model.meta, detection)

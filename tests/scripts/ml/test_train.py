@@ -52,6 +52,21 @@ def test_model_directory_is_complete_and_embeddable(trained: tuple[Path, Path]) 
     assert "data:image/png;base64," in html and "http" not in html.split("<body>")[1]
 
 
+def test_retrain_at_the_icm_rate(trained: tuple[Path, Path], tmp_path: Path) -> None:
+    ds_path, _ = trained
+    tc = train.TrainConfig(name="t8", epochs=2, seed=11, fs_hz=8000.0)
+    out = train.retrain(data=str(ds_path), out=str(tmp_path / "m8"), tc=tc)
+    md = load_model_dir(out)
+    cfg = md.feature_config
+    # Resampled to 8 kHz; the band plan ends at the ICM-42688-P path's usable bandwidth.
+    assert (cfg.fs_hz, cfg.f_max_hz) == (8000.0, 930.0)
+    assert [p.path for p in cfg.sensors] == ["replay", "icm42688"]
+    assert md.meta["feature_config"]["sensors"][1]["verified"] is False
+    assert golden.verify(out) >= 5
+    assert "## Sensor paths" in (out / "README.md").read_text()
+    assert "<h2>Sensor paths</h2>" in (out / "report.html").read_text()
+
+
 def test_same_seed_same_model(trained: tuple[Path, Path], tmp_path: Path) -> None:
     ds_path, out = trained
     again = train.retrain(data=str(ds_path), out=str(tmp_path / "again"), tc=quick())

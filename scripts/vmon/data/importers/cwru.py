@@ -83,6 +83,10 @@ CLASS_CODE: dict[str, str] = {
 DECIMATION_TAPS = 257
 DECIMATION_BETA = 8.6
 DECIMATION_CUTOFF_HZ = 5_400.0
+#: The native 12 kHz recordings roll off above ~5.4 kHz (CWRU's acquisition filter) and the
+#: decimated normal is flat only to 4.8 kHz: above it a model could tell "normal" by the
+#: filter shape, so 12 kHz data is usable to 4.8 kHz.
+USABLE_12K_HZ = 4_800.0
 
 
 @dataclass(frozen=True)
@@ -456,3 +460,39 @@ def known_bearing(ds: Dataset) -> dict[str, Any] | None:
     if meta.get("source_repo") == SOURCE_REPO and str(meta.get("channel", "")).startswith("DE"):
         return dict(DRIVE_END_BEARING)
     return None
+
+
+def recordings_note(ds: Dataset) -> dict[str, Any] | None:
+    """What a CWRU drive-end dataset's recordings are, for the replay path a model records.
+
+    ``usable_hz`` (None: not stated by CWRU), ``description``, ``source`` and ``verified``;
+    None for a dataset that is not CWRU drive-end data at a single rate.
+    """
+    if known_bearing(ds) is None:
+        return None
+    rates = {r.fs_hz for r in ds.recordings}
+    if len(rates) != 1:
+        return None
+    fs = rates.pop()
+    source = f"CWRU Bearing Data Center via {SOURCE_REPO}; vmon.data.importers.cwru"
+    if fs == RATES["12k"]:
+        return {
+            "usable_hz": USABLE_12K_HZ,
+            "description": (
+                "CWRU drive-end accelerometer (DE_time, g) at 12000 Hz: faults native, "
+                "rolling off above ~5.4 kHz (CWRU's acquisition filter); normal decimated from "
+                f"48 kHz ({DECIMATION_TAPS}-tap Kaiser FIR, flat to 4.8 kHz, -6 dB at "
+                f"{DECIMATION_CUTOFF_HZ / 1000:g} kHz); usable to {USABLE_12K_HZ:g} Hz"
+            ),
+            "source": source,
+            "verified": True,
+        }
+    return {
+        "usable_hz": None,
+        "description": (
+            f"CWRU drive-end accelerometer (DE_time, g) at {fs:g} Hz; CWRU states no "
+            "acquisition filter"
+        ),
+        "source": source,
+        "verified": False,
+    }
