@@ -329,7 +329,7 @@ def release(
     help={
         "python": "run only the Python tests",
         "firmware": "run only the firmware tests (twister)",
-        "platform": "twister platform (repeatable; default: QEMU boards, nrf52840dk, rak4631)",
+        "platform": "twister platform (repeatable; default: QEMU boards and the nRF52840 boards)",
         "hw": "twister hardware map: run only the hardware tests (tests/hw) on its boards",
         "hw-long": "with --hw: also run the 1 h sample-loss test",
     },

@@ -187,6 +187,9 @@ def run_twister(platforms: list[str]) -> tuple[int, FirmwareResult]:
     ]
     for root in TWISTER_ROOTS:
         cmd += ["-T", str(REPO_ROOT / root)]
+    # vmon's own boards (boards/, the module's board_root): twister lists platforms before
+    # any build names the module.
+    cmd += ["--board-root", str(REPO_ROOT / "boards")]
     # The hardware scenarios need boards on the bench: `invoke test --hw MAP.yaml`.
     cmd += ["-e", hil.HW_TAG]
     for platform in platforms:
