@@ -23,7 +23,8 @@ from vmon.energy import model, report
 from vmon.paths import REPO_ROOT
 
 console = Console()
-MODEL_JSON = REPO_ROOT / "models" / "bearing-fault-12k" / "model.json"
+#: The product board's model (app/boards/vmon_node_nrf52840.conf): its rate sets the burst.
+MODEL_JSON = REPO_ROOT / "models" / "bearing-fault-8k" / "model.json"
 OUT_DIR = REPO_ROOT / "build" / "bench"
 #: The records the reporting module sends every status period (docs/reporting.md).
 REPORT_RECORDS = ("status", "telemetry")
@@ -53,8 +54,8 @@ def record_sizes(names: tuple[str, ...] = REPORT_RECORDS) -> tuple[tuple[str, in
 
 
 def base_scenario(model_json: Path = MODEL_JSON) -> model.Scenario:
-    """The issue's scenario: one 1 s burst a minute, hourly reports, at the shipped model's
-    sampling rate, window and hop."""
+    """The issue's scenario: one 1 s burst a minute, hourly reports, at the product board's
+    model's sampling rate, window and hop."""
     fc = json.loads(model_json.read_text())["feature_config"]
     return model.Scenario(
         fs_hz=float(fc["fs_hz"]),
