@@ -18,6 +18,7 @@
 #include <zephyr/sys/util.h>
 
 #include "baseline.h"
+#include "battery.h"
 #include "decision.h"
 
 /* typing.c is built with CONFIG_VMON_DECISION_TYPING; every call is behind typing_on(). */
@@ -475,14 +476,23 @@ static void baseline_save(void)
 	}
 	k_mutex_unlock(&dec_lock);
 
-	/* Cleared in between: nothing to save. */
-	rc = len > 0 ? settings_save_one(SETTINGS_SUBTREE "/" KEY_BASELINE, tx_buf, len) : 0;
+	/* Cleared in between: nothing to save. No flash write below a safe battery voltage. */
+	rc = len > 0 ? vmon_battery_flash_gate() : 0;
+	if (len > 0 && rc == 0) {
+		rc = settings_save_one(SETTINGS_SUBTREE "/" KEY_BASELINE, tx_buf, len);
+	}
 
 	k_mutex_lock(&dec_lock, K_FOREVER);
 	dec.save_err = rc;
+	/* Refused for the battery: kept in RAM and saved at a window once it allows writes. */
+	bool wait = IS_ENABLED(CONFIG_VMON_BATTERY) && rc == VMON_BATTERY_REFUSED;
+
+	dec.bl.persist = dec.bl.persist || (wait && dec.bl.learned_valid);
 	k_mutex_unlock(&dec_lock);
 	k_mutex_unlock(&save_lock);
-	if (rc != 0) {
+	if (wait) {
+		LOG_WRN("baseline kept in RAM until the battery allows a flash write");
+	} else if (rc != 0) {
 		LOG_ERR("baseline not persisted (%d); it is lost at reboot", rc);
 	}
 }
@@ -493,7 +503,9 @@ static int save_rec(const char *key, const uint8_t *raw, size_t len)
 	int rc;
 
 	k_mutex_lock(&save_lock, K_FOREVER);
-	rc = settings_save_one(key, raw, len);
+	/* No flash write below a safe battery voltage: in use now, not persisted. */
+	rc = vmon_battery_flash_gate();
+	rc = rc != 0 ? rc : settings_save_one(key, raw, len);
 	k_mutex_unlock(&save_lock);
 	if (rc != 0) {
 		LOG_ERR("%s not persisted (%d)", key, rc);
@@ -506,7 +518,10 @@ static int settings_delete_key(const char *key)
 	int rc;
 
 	k_mutex_lock(&save_lock, K_FOREVER);
-	rc = settings_delete(key);
+	/* A delete writes flash too: refused below a safe battery voltage (the RAM state is
+	 * cleared; the stored record comes back at reboot). */
+	rc = vmon_battery_flash_gate();
+	rc = rc != 0 ? rc : settings_delete(key);
 	k_mutex_unlock(&save_lock);
 	if (rc != 0) {
 		LOG_ERR("cannot delete %s (%d)", key, rc);
@@ -834,8 +849,11 @@ int vmon_decision_update(const struct vmon_decision_input *in, struct vmon_decis
 			out->fallback);
 	}
 
-	persist = dec.bl.persist;
-	dec.bl.persist = false;
+	/* A baseline the battery refused waits, unsaved, until writes are allowed again. */
+	persist = dec.bl.persist && (!IS_ENABLED(CONFIG_VMON_BATTERY) ||
+				     dec.save_err != VMON_BATTERY_REFUSED ||
+				     vmon_battery_flash_write_ok());
+	dec.bl.persist = dec.bl.persist && !persist;
 	k_mutex_unlock(&dec_lock);
 
 	if (persist) {

@@ -256,7 +256,9 @@ struct vmon_decision_status {
 	 *  -ENOTSUP bad magic/version, -EBADMSG bad CRC or values, -ESTALE other features,
 	 *  -EIO read error, -ENOSYS persistence disabled. */
 	int load_err;
-	int save_err;              /**< last persist (0, or the settings error) */
+	/** Last persist: 0, the settings error, or VMON_BATTERY_REFUSED (battery.h: the
+	 *  baseline waits in RAM and is saved at a window once the battery allows writes). */
+	int save_err;
 	int storage_err;           /**< settings_subsys_init() result */
 	uint32_t records_rejected; /**< corrupt/stale settings records ignored since boot */
 	struct vmon_decision_zones zones;

@@ -14,6 +14,7 @@
 #include <zephyr/sys/atomic.h>
 #include <zephyr/zbus/zbus.h>
 
+#include "battery.h"
 #include "fota.h"
 #include "fota_backend.h"
 #include "processing.h"
@@ -53,6 +54,12 @@ static void trial_run(void *o)
 {
 	ARG_UNUSED(o);
 	if (atomic_get(&f.passed) >= CONFIG_VMON_FOTA_SELFTEST_WINDOWS) {
+		/* The confirm writes the image trailer: not below a safe battery voltage. A passed
+		 * image is not reverted for that either (MCUboot's swap back writes far more): it
+		 * stays on trial, past the deadline, and is confirmed once writes are allowed. */
+		if (vmon_battery_flash_gate() != 0) {
+			return;
+		}
 		int err = vmon_fota_backend_confirm();
 
 		if (err == 0) {

@@ -73,6 +73,8 @@ int vmon_fota_image_screen(uint8_t area_id)
 	} else {
 		/* Fail closed: an image that cannot be read cannot be trusted either. */
 		(void)atomic_inc(&refused);
+		/* Even below a safe battery voltage (one page): an image for another board must not
+		 * stay bootable; the battery's SMP gate keeps uploads from getting here then. */
 		err = erase_header(fa);
 		LOG_ERR("uploaded image refused: %s (%d); this node takes %s images; slot %s",
 			why(verdict), verdict, CONFIG_VMON_FOTA_IMAGE_CLASS,

@@ -18,6 +18,7 @@
 #include <vmon/envelope.h>
 #include <vmon/features.h>
 
+#include "battery.h"
 #include "machine.h"
 
 LOG_MODULE_REGISTER(vmon_machine, CONFIG_VMON_MACHINE_LOG_LEVEL);
@@ -147,7 +148,11 @@ static int save(const char *key, const void *rec, size_t len)
 	int rc = 0;
 
 	if (IS_ENABLED(CONFIG_VMON_MACHINE_SETTINGS)) {
-		rc = rec != NULL ? settings_save_one(key, rec, len) : settings_delete(key);
+		/* No flash write (a delete is one) starts below a safe battery voltage. */
+		rc = vmon_battery_flash_gate();
+		if (rc == 0) {
+			rc = rec != NULL ? settings_save_one(key, rec, len) : settings_delete(key);
+		}
 		if (rc != 0) {
 			LOG_ERR("%s not persisted (%d); the previous value stays in use", key, rc);
 		}

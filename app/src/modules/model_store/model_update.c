@@ -15,6 +15,7 @@
 
 #include <vmon/container.h>
 
+#include "battery.h"
 #include "model_store.h"
 #include "model_store_internal.h"
 
@@ -56,6 +57,11 @@ int vmon_model_update_begin(size_t len)
 	if (len > cap) {
 		return refuse(-ENOSPC, "larger than a slot");
 	}
+	/* The erase and every chunk write flash: none starts below a safe battery voltage. */
+	err = vmon_battery_flash_gate();
+	if (err != 0) {
+		return refuse(err, "battery low");
+	}
 	struct vmon_model_store_status st;
 	int slot = vmon_model_store_status_get(&st) == 0 &&
 				   st.source == VMON_MODEL_SOURCE_PARTITION
@@ -95,6 +101,10 @@ int vmon_model_update_write(size_t off, const uint8_t *data, size_t n)
 	if (n > up.len - up.off) {
 		return refuse(-EMSGSIZE, "past the announced length");
 	}
+	err = vmon_battery_flash_gate();
+	if (err != 0) {
+		return refuse(err, "battery low"); /* the sender starts over later */
+	}
 	err = stream_flash_buffered_write(&up.stream, data, n, up.off + n == up.len);
 	if (err != 0) {
 		return refuse(err, "flash write");
@@ -121,9 +131,10 @@ int vmon_model_update_finish(uint32_t *version)
 		const struct flash_area *fa;
 		size_t cap;
 
-		/* Nothing of a refused model stays to be looked at again at boot. */
+		/* Nothing of a refused model stays to be looked at again at boot (unless the
+		 * battery forbids the erase: boot refuses it again, as now). */
 		(void)vmon_model_store_slot(0, &cap);
-		if (flash_area_open(PARTITION_ID, &fa) == 0) {
+		if (vmon_battery_flash_gate() == 0 && flash_area_open(PARTITION_ID, &fa) == 0) {
 			(void)flash_area_erase(fa, (off_t)up.slot * cap, cap);
 			flash_area_close(fa);
 		}

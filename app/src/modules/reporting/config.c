@@ -13,6 +13,7 @@
 #include <zephyr/settings/settings.h>
 #include <zephyr/sys/byteorder.h>
 
+#include "battery.h"
 #include "decision.h"
 #include "machine.h"
 #include "reporting.h"
@@ -116,6 +117,12 @@ static int validate(const struct vmon_pl_config *c)
 	    vmon_machine_speed_check(c->speed.nominal_mhz) != 0) {
 		return -ERANGE;
 	}
+	/* Every group but commission is persisted: below a safe battery voltage none could be,
+	 * so all wait (refused whole, nothing changed; the sender tries again). */
+	if (IS_ENABLED(CONFIG_VMON_BATTERY) && (c->has_zones || c->has_hysteresis ||
+						c->has_bearing || c->has_speed || c->has_report)) {
+		return vmon_battery_flash_gate();
+	}
 	return 0;
 }
 
@@ -153,7 +160,10 @@ static int apply(const struct vmon_pl_config *c)
 		uint8_t buf[4];
 
 		sys_put_le32(c->report.status_period_s, buf);
-		err = settings_save_one(SETTINGS_SUBTREE "/" KEY_PERIOD, buf, sizeof(buf));
+		/* No flash write starts below a safe battery voltage (it could be torn). */
+		err = vmon_battery_flash_gate();
+		err = err != 0 ? err : settings_save_one(SETTINGS_SUBTREE "/" KEY_PERIOD, buf,
+							 sizeof(buf));
 		if (err == 0) {
 			cfg.period_s = c->report.status_period_s;
 		}

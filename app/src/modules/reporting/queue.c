@@ -19,6 +19,7 @@
 #include <zephyr/sys/crc.h>
 #include <zephyr/sys/util.h>
 
+#include "battery.h"
 #include "queue.h"
 
 LOG_MODULE_REGISTER(vmon_queue, CONFIG_VMON_REPORTING_LOG_LEVEL);
@@ -136,7 +137,8 @@ static void drop_corrupt(uint32_t pos)
 {
 	q.st.corrupt++;
 	LOG_WRN("queue: record in slot %u is corrupt, removed", (unsigned int)(pos % SLOTS));
-	if (nvs_delete(&q.fs, slot_id(pos)) != 0) {
+	/* Below a safe battery voltage it stays on flash: found and removed at a later mount. */
+	if (vmon_battery_flash_gate() == 0 && nvs_delete(&q.fs, slot_id(pos)) != 0) {
 		q.st.store_errors++;
 	}
 	mark(pos, false);
@@ -202,8 +204,9 @@ int vmon_rq_init(uint8_t area_id)
 	q.next_seq = MAX(MAX(max_seq + 1U, q.seq_reserved), 1U);
 	q.boots++;
 	q.ready = true;
-	/* Reserve the next block now: this mount's records never reuse a number. */
-	err = write_meta(q.next_seq + SEQ_BLOCK);
+	/* Reserve the next block now: this mount's records never reuse a number. Below a safe
+	 * battery voltage the first push reserves it instead (next_seq >= seq_reserved). */
+	err = vmon_battery_flash_gate() == 0 ? write_meta(q.next_seq + SEQ_BLOCK) : 0;
 	if (err != 0) {
 		q.ready = false;
 		return err;
@@ -234,7 +237,12 @@ int vmon_rq_push(const struct vmon_rq_rec *rec)
 	    rec->len > VMON_PL_MAX_BYTES) {
 		return -EINVAL;
 	}
-	err = q.next_seq >= q.seq_reserved ? write_meta(q.next_seq + SEQ_BLOCK) : 0;
+	/* Below a safe battery voltage nothing is written (the reporting loop stores nothing
+	 * then; a record that races the level change is dropped and counted below). */
+	err = vmon_battery_flash_gate();
+	if (err == 0 && q.next_seq >= q.seq_reserved) {
+		err = write_meta(q.next_seq + SEQ_BLOCK);
+	}
 	if (err == 0) {
 		overwrite = q.head - q.tail >= SLOTS;
 		h = (struct slot_hdr){
@@ -306,6 +314,10 @@ int vmon_rq_pop(uint32_t seq)
 	}
 	if (vmon_rq_peek(&rec) != 0 || rec.seq != seq) {
 		return -ESRCH;
+	}
+	err = vmon_battery_flash_gate();
+	if (err != 0) {
+		return err; /* still stored: sent again once the battery allows its removal */
 	}
 	err = nvs_delete(&q.fs, slot_id(q.tail));
 	if (err != 0) {

@@ -54,14 +54,16 @@ uint32_t vmon_rq_next_seq(void);
 /**
  * Store @p rec (seq == vmon_rq_next_seq(), 1 <= len <= VMON_PL_MAX_BYTES). Dropping the oldest
  * record when full. On a flash error the record is counted as dropped and the error returned;
- * what was stored before stays. -EINVAL for a bad record, -EACCES before vmon_rq_init().
+ * what was stored before stays. -EINVAL for a bad record, -EACCES before vmon_rq_init();
+ * VMON_BATTERY_REFUSED (battery.h, counted as dropped too) while the battery forbids writes.
  */
 int vmon_rq_push(const struct vmon_rq_rec *rec);
 
 /** The oldest record waiting: -ENODATA when empty. */
 int vmon_rq_peek(struct vmon_rq_rec *out);
 
-/** Remove the oldest record, which must be @p seq (delivered): -ESRCH otherwise. */
+/** Remove the oldest record, which must be @p seq (delivered): -ESRCH otherwise;
+ * VMON_BATTERY_REFUSED (it stays) while the battery forbids flash writes. */
 int vmon_rq_pop(uint32_t seq);
 
 void vmon_rq_stats(struct vmon_rq_stats *st);

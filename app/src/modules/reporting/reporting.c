@@ -27,6 +27,7 @@
 #include <zephyr/sys/util.h>
 #include <zephyr/zbus/zbus.h>
 
+#include "battery.h"
 #include "health.h"
 #include "processing.h"
 #include "queue.h"
@@ -41,6 +42,13 @@ BUILD_ASSERT(DT_NODE_EXISTS(QUEUE_NODE),
 
 #define BACKOFF_MIN_MS 1000U
 #define BACKOFF_MAX_MS (CONFIG_VMON_REPORTING_BACKOFF_MAX_S * 1000U)
+/* While the battery forbids flash writes: when to look again (its level changes only when
+ * it is measured). */
+#if defined(CONFIG_VMON_BATTERY)
+#define BATTERY_RECHECK_MS (CONFIG_VMON_BATTERY_PERIOD_S * 1000LL)
+#else
+#define BATTERY_RECHECK_MS 0LL
+#endif
 
 BUILD_ASSERT((int)VMON_EVENT_STATE == (int)VMON_PL_EVENT_KIND_STATE &&
 		     (int)VMON_EVENT_BASELINE == (int)VMON_PL_EVENT_KIND_BASELINE &&
@@ -58,6 +66,7 @@ BUILD_ASSERT((int)VMON_FAULT_UNKNOWN == (int)VMON_PL_FAULT_UNKNOWN &&
 		     (int)VMON_DECISION_ALARM == (int)VMON_PL_STATE_ALARM &&
 		     (int)VMON_ZONE_D == (int)VMON_PL_ZONE_D,
 	     "the payload enums follow decision.h");
+BUILD_ASSERT(VMON_PL_STATUS_BATTERY_MV_NONE == 0, "battery.h's unknown voltage (0) is null");
 
 /* The last reset (health module), handed over once after boot (main thread, as the loop):
  * reset_state 0 none yet, 1 to store, 2 stored. Status records carry its cause and count. */
@@ -241,7 +250,8 @@ static __attribute__((noinline)) int build_status(struct vmon_pl_status *st_out,
 							: (uint32_t)d->novelty_avg_q8,
 		.threshold_q8 = d->threshold_q8,
 		.speed_mhz = d->speed_mhz,
-		.battery_mv = VMON_PL_STATUS_BATTERY_MV_NONE, /* no battery measurement yet */
+		/* The battery module's last good value; 0 (none) without it or before one. */
+		.battery_mv = vmon_battery_mv(),
 		.queue_depth = rs.depth,
 		.queue_dropped = rs.dropped,
 		.windows = c->windows,
@@ -283,7 +293,9 @@ static void store_status(void)
 	}
 	store(VMON_PL_STATUS_TYPE, false, &st);
 	store(VMON_PL_TELEMETRY_TYPE, false, &t);
-	r.next_status_ms = k_uptime_get() + (int64_t)vmon_reporting_status_period_s() * 1000;
+	/* A low battery spaces the periodic records out (scale 1 when OK). */
+	r.next_status_ms = k_uptime_get() + (int64_t)vmon_reporting_status_period_s() * 1000 *
+						    vmon_battery_interval_scale();
 }
 
 /* A watchdog, fault or brownout reset: an event; the first two with their crash record. */
@@ -326,6 +338,12 @@ static void take_inputs(void)
 {
 	struct vmon_pl_event ev;
 
+	if (!vmon_battery_flash_write_ok()) {
+		/* Nothing is stored below a safe voltage: events wait in event_q (RAM), the status
+		 * and the reset record until a measurement allows writes again. */
+		r.next_status_ms = MAX(r.next_status_ms, k_uptime_get() + BATTERY_RECHECK_MS);
+		return;
+	}
 	if (atomic_cas(&reset_state, 1, 2)) {
 		store_reset();
 	}
@@ -397,6 +415,11 @@ static int offer(void)
 static void idle_run(void *o)
 {
 	ARG_UNUSED(o);
+	if (!vmon_battery_flash_write_ok()) {
+		/* Nothing goes out below a safe voltage: a delivered record could not be removed
+		 * (a flash write) and would be sent again and again. */
+		return;
+	}
 	int err = offer();
 
 	if (err == 0) {

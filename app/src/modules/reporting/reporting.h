@@ -96,8 +96,10 @@ void vmon_reporting_status_get(struct vmon_reporting_status *st);
  * A configuration downlink (a config record of app/schema/payload.yaml): decoded, every
  * present group validated, then all applied, or nothing (-EMSGSIZE, -ENOTSUP, -ENOMSG,
  * -EINVAL from the decoder; -EINVAL for zones out of order, an impossible bearing or an
- * unknown commissioning length; -ERANGE for a speed the estimate cannot search around).
- * Counted and logged once either way; the next status record carries its seq and result.
+ * unknown commissioning length; -ERANGE for a speed the estimate cannot search around;
+ * VMON_BATTERY_REFUSED, battery.h, for a group to persist while the battery forbids flash
+ * writes). Counted and logged once either way; the next status record carries its seq and
+ * result.
  */
 int vmon_reporting_config(const uint8_t *buf, size_t len);
 

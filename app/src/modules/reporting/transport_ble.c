@@ -34,6 +34,7 @@
 #include <zephyr/sys/byteorder.h>
 #include <zephyr/zbus/zbus.h>
 
+#include "battery.h"
 #include "processing.h"
 #include "reporting.h"
 #include "vmon_payload.h"
@@ -232,13 +233,15 @@ static int ble_send(const struct vmon_report_record *rec)
 static void adv_fill(void)
 {
 	struct vmon_reporting_status st;
+	uint32_t mv = vmon_battery_mv();
 
 	vmon_reporting_status_get(&st);
 	sys_put_le16(CONFIG_VMON_REPORTING_BLE_COMPANY_ID, &ble.mfg[0]);
 	ble.mfg[2] = 'v';
 	ble.mfg[3] = ADV_FORMAT;
 	ble.mfg[4] = ble.state;
-	ble.mfg[5] = 0xffU; /* battery: not measured yet (issue #18) */
+	/* A gateway sees the battery without connecting: mV / 20, 0xff not measured. */
+	ble.mfg[5] = mv == 0U ? 0xffU : (uint8_t)MIN(mv / 20U, 0xfeU);
 	sys_put_le16((uint16_t)MIN(st.depth, UINT16_MAX), &ble.mfg[6]);
 }
 

@@ -30,6 +30,7 @@
 #include <zephyr/sys/byteorder.h>
 #include <zephyr/sys/util.h>
 
+#include "battery.h"
 #include "health.h"
 #include "reporting.h"
 #include "vmon_payload.h"
@@ -84,7 +85,10 @@ static int next_nonce(uint16_t *out)
 	int err;
 
 	sys_put_le16((uint16_t)(lw.dev_nonce + 1U), b);
-	err = settings_save_one(NONCE_KEY, b, sizeof(b));
+	/* No join without a persisted nonce, and no flash write below a safe battery voltage:
+	 * the join waits for its back-off. */
+	err = vmon_battery_flash_gate();
+	err = err != 0 ? err : settings_save_one(NONCE_KEY, b, sizeof(b));
 	if (err == 0) {
 		lw.dev_nonce++;
 		*out = lw.dev_nonce;
