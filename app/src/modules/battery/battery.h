@@ -10,7 +10,7 @@
  * the last value in place, marked stale.
  *
  * The policy has three levels with hysteresis (thresholds in Kconfig): OK; LOW, where the
- * node reports less often (vmon_battery_interval_scale()); CRITICAL, where no flash write
+ * node measures and reports less often (vmon_battery_interval_scale()); CRITICAL, where no flash write
  * starts (vmon_battery_flash_write_ok(), vmon_battery_flash_gate()): a write or erase that
  * browns out half-way leaves a torn record or a half-erased page. Until a first good
  * measurement the level is OK: a broken divider must not stop the node from persisting.
@@ -73,8 +73,8 @@ bool vmon_battery_flash_write_ok(void);
  */
 int vmon_battery_flash_gate(void);
 
-/** What periodic reporting multiplies its period by: 1 when OK, else
- * CONFIG_VMON_BATTERY_LOW_INTERVAL_FACTOR. */
+/** What periodic reporting multiplies its status period by, and duty-cycled processing its
+ * measurement interval: 1 when OK, else CONFIG_VMON_BATTERY_LOW_INTERVAL_FACTOR. */
 uint32_t vmon_battery_interval_scale(void);
 
 /**

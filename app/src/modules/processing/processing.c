@@ -34,6 +34,7 @@
 #include <vmon/features.h>
 #include <vmon/model.h>
 
+#include "battery.h"
 #include "capture.h"
 #include "decision.h"
 #include "health.h"
@@ -82,10 +83,11 @@ K_MSGQ_DEFINE(block_q, sizeof(struct vmon_sampling_block *), CONFIG_VMON_SAMPLIN
 static K_SEM_DEFINE(wake_sem, 0, 1);
 static atomic_t wake_req;
 
-/* How much longer the interval is on a low battery (1: as configured). */
+/* How much longer the interval is on a low battery (1: as configured; the battery module's
+ * stub without it). Read at each burst's end, so a level change applies from the next. */
 static int64_t cycle_scale(void)
 {
-	return 1;
+	return (int64_t)vmon_battery_interval_scale();
 }
 
 static const char *const labels[] = VMON_MODEL_LABELS;
@@ -601,9 +603,11 @@ static void sleep_entry(void *o)
 	p.have_seq = false;
 	p.burst_windows = 0;
 	p.need_block = false;
-	p.wake_ms = p.burst_start_ms + CYCLE_MS * cycle_scale();
-	LOG_INF("processing: measured %u windows, next measurement at %u ms", BURST_WINDOWS,
-		(uint32_t)p.wake_ms);
+	const int64_t scale = cycle_scale();
+
+	p.wake_ms = p.burst_start_ms + CYCLE_MS * scale;
+	LOG_INF("processing: measured %u windows, next measurement at %u ms (interval x%u)",
+		BURST_WINDOWS, (uint32_t)p.wake_ms, (unsigned int)scale);
 }
 
 static void sleep_run(void *o)
