@@ -103,6 +103,37 @@ def test_a_check_resting_on_a_flagged_figure_is_never_met() -> None:
     assert model.CPI_ASSUMED in c.reason
 
 
+def test_cpu_awake_by_hand() -> None:
+    # 8 kHz: 14 windows of 100,000 instructions at CPI 1 and 64 MHz = 21.875 ms; the FIFO's
+    # 8,000 packets of 8 bytes at 32 MHz SPI = 16 ms: 3.7875 % of the 1 s burst.
+    sc = model.Scenario(fs_hz=8000)
+    m = model.Model(all_cited(**{model.SPI_HZ: cited(32, "MHz")}), FW)
+    c = model.check_cpu_awake(m, sc, 0.05)
+    assert (c.verdict, c.value, c.limit, c.unit) == ("met", pytest.approx(3.7875), 5.0, "%")
+    assert "12.1 ms to spare" in c.reason
+
+
+def test_cpu_awake_over_names_the_term_and_the_cpi_that_would_do() -> None:
+    sc = model.Scenario(fs_hz=8000)
+    # CPI 2: 43.75 ms + 16 ms = 5.975 %, 9.75 ms over, all of it computation's; the windows
+    # fit in 50 ms at CPI 50 / 21.875 = 2.29 (CPU asleep during DMA), in 50 - 16 = 34 ms at
+    # CPI 1.55 (awake).
+    m = model.Model(
+        all_cited(
+            **{model.SPI_HZ: cited(32, "MHz"), model.CPI_ASSUMED: cited(2.0, "cycles/instr")}
+        ),
+        FW,
+    )
+    c = model.check_cpu_awake(m, sc, 0.05)
+    assert c.verdict == "not met" and c.value == pytest.approx(5.975)
+    assert "9.8 ms over, broken by computation;" in c.reason
+    assert "CPI <= 2.29 if the CPU sleeps" in c.reason and "CPI <= 1.55 if it stays" in c.reason
+    # At 8 MHz SPI the FIFO reads alone take 64 ms: more than the whole 50 ms allowance.
+    slow = model.check_cpu_awake(model.Model(all_cited(), FW), sc, 0.05)
+    assert slow.verdict == "not met" and slow.value == pytest.approx(8.5875)
+    assert "broken by FIFO reads" in slow.reason and "alone exceed it" in slow.reason
+
+
 def test_battery_life_by_hand() -> None:
     # 2340 mAh usable over 0.05 mA plus 2 % of 2600 mAh a year (5.932 uA).
     hours = 2340 / (0.05 + 52 / HOURS_PER_YEAR)
