@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import math
 import os
 import sys
 import tempfile
@@ -207,6 +208,8 @@ def generate(model: bytes, meta: dict[str, Any], src: str) -> dict[str, str]:
         + f"#define VMON_FEAT_WINDOW {fc['window']}\n"
         + f"#define VMON_FEAT_HOP {fc['hop']}\n"
         + f"#define VMON_FEAT_N_BANDS {fc['n_bands']}\n"
+        + "/* The band plan's limit: the sensor path must pass the signal up to here. */\n"
+        + f"#define VMON_FEAT_F_MAX_HZ {math.ceil(fc['f_max_hz'])}\n"
         + f"#define VMON_FEAT_N_FEATURES {len(fc['feature_names'])}\n"
         + f"#define VMON_FEAT_VEL_K0 {k0}\n"
         + f"#define VMON_FEAT_VEL_K1 {k1}\n"

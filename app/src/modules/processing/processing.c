@@ -53,6 +53,11 @@ BUILD_ASSERT(VMON_MODEL_N_OUTPUTS == VMON_LABEL_COUNT, "one score per decision l
 BUILD_ASSERT(VMON_FEAT_N_FEATURES <= VMON_DECISION_FEATURES_MAX, "baseline capacity");
 BUILD_ASSERT(CONFIG_VMON_SAMPLING_RATE_HZ == VMON_FEAT_FS_HZ,
 	     "CONFIG_VMON_SAMPLING_RATE_HZ must equal the model's feature sampling rate");
+/* The tooling's rule (vmon.dsp.sensors): a path is usable up to 80 % of its first cut-off,
+ * and the model's bands must stay there. An analog path filtered below Nyquist needs a model
+ * trained for it (invoke retrain --fs-hz). */
+BUILD_ASSERT(5 * VMON_FEAT_F_MAX_HZ <= 4 * VMON_SAMPLING_BANDWIDTH_HZ,
+	     "the model's band plan reaches beyond the sampling path's usable bandwidth");
 BUILD_ASSERT(VMON_SAMPLING_FULL_SCALE_MG == VMON_FEAT_FULL_SCALE_MG,
 	     "the sensor's full scale must be the feature configuration's");
 BUILD_ASSERT(VMON_FEAT_HOP % VMON_SAMPLING_BLOCK_LEN == 0,

@@ -32,6 +32,7 @@
 #include <stdint.h>
 
 #include <zephyr/devicetree.h>
+#include <zephyr/sys/util.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -55,6 +56,19 @@ extern "C" {
 #define VMON_SAMPLING_FULL_SCALE_MG (16000 >> DT_PROP(DT_CHOSEN(vmon_accel), accel_fs))
 #else
 #define VMON_SAMPLING_FULL_SCALE_MG 16000
+#endif
+
+/**
+ * -3 dB bandwidth of the analog path in front of the samples, in Hz: the analog
+ * accelerometer's devicetree bandwidth-hz (its sensor and anti-alias filter) for the SAADC
+ * source; Nyquist for the others (the ICM-42688-P's on-chip filters are the tooling's to
+ * check: vmon.dsp.sensors). The processing module checks the model's band plan against it.
+ */
+#if defined(CONFIG_VMON_SAMPLING_SOURCE_SAADC)
+#define VMON_SAMPLING_BANDWIDTH_HZ                                                              \
+	MIN(VMON_SAMPLING_RATE_HZ / 2, DT_PROP(DT_CHOSEN(vmon_analog_accel), bandwidth_hz))
+#else
+#define VMON_SAMPLING_BANDWIDTH_HZ (VMON_SAMPLING_RATE_HZ / 2)
 #endif
 
 /**
