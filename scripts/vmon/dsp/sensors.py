@@ -25,13 +25,15 @@ USABLE_FRACTION = 0.8
 #: Paths the firmware can sample from (its sampling sources, app/src/modules/sampling).
 REPLAY = "replay"
 ICM42688 = "icm42688"
+SAADC = "saadc"
 
 
 @dataclass(frozen=True)
 class SensorPath:
     """One way samples reach the features, as recorded in a model's feature config."""
 
-    #: The firmware's sampling source: "replay" (recordings over the UART) or "icm42688".
+    #: The firmware's sampling source: "replay" (recordings over the UART), "icm42688" or
+    #: "saadc" (an analog accelerometer).
     path: str
     name: str
     rate_hz: float
@@ -206,6 +208,72 @@ def icm42688_path(
             "TDK DS-000347: GYRO_ACCEL_CONFIG0 (reset 0x11), ACCEL_CONFIG_STATIC2-4 (reset "
             "DELT 24) and the section 5.3 anti-alias table, as transcribed by public drivers; "
             "not checked against the datasheet PDF"
+        ),
+        verified=False,
+    )
+
+
+# --------------------------------------------------------------------------- analog (SAADC)
+
+
+@dataclass(frozen=True)
+class AnalogInput:
+    """A voltage-output accelerometer on the nRF52840 SAADC, as a board wires it: its
+    devicetree vmon,analog-accel node and SAADC channel (source_saadc.c reads the same)."""
+
+    board: str
+    sensor: str
+    sensitivity_uv_per_g: int
+    zero_g_mv: int
+    #: -3 dB of the analog path: the sensor and the anti-alias filter in front of the SAADC.
+    bandwidth_hz: float
+    filters: str
+    #: The SAADC input's full scale (reference / gain) and resolution.
+    input_fs_mv: int
+    resolution: int
+
+
+#: boards/vmon/vmon_node: an ADXL1002 at 3.3 V (40 mV/g at 5 V, ratiometric) behind a 5 kHz RC
+#: filter on AIN7, 12 bits at gain 1/6 on the 0.6 V reference. Checked against the board's
+#: devicetree by tests/scripts/dsp/test_sensors.py.
+VMON_NODE_ANALOG = AnalogInput(
+    board="vmon_node/nrf52840",
+    sensor="ADXL1002-class, +-50 g",
+    sensitivity_uv_per_g=26_400,
+    zero_g_mv=1650,
+    bandwidth_hz=5000.0,
+    filters="first-order RC, -3 dB at 5000 Hz; the sensor's own -3 dB at 11 kHz",
+    input_fs_mv=3600,
+    resolution=12,
+)
+
+
+def saadc_path(
+    fs_hz: float, full_scale_g: float, board: AnalogInput = VMON_NODE_ANALOG
+) -> SensorPath | None:
+    """The board's analog accelerometer sampled by the SAADC source at ``fs_hz``, or None
+    below twice its bandwidth (the firmware refuses that build: it would alias)."""
+    if fs_hz < 2 * board.bandwidth_hz:
+        return None
+    lsb_mg = board.input_fs_mv * 1e6 / 2**board.resolution / board.sensitivity_uv_per_g
+    return SensorPath(
+        path=SAADC,
+        name=(
+            f"{board.sensor} analog accelerometer on the nRF52840 SAADC of {board.board}, "
+            f"paced by a TIMER through PPI at {fs_hz:g} Hz (source_saadc.c)"
+        ),
+        rate_hz=float(fs_hz),
+        axes=1,
+        full_scale_g=float(full_scale_g),
+        bandwidth_hz=round(usable_bandwidth(fs_hz, board.bandwidth_hz), 1),
+        anti_aliasing=(
+            f"{board.filters}; {board.resolution}-bit SAADC on a {board.input_fs_mv} mV input "
+            f"({lsb_mg:.1f} mg a code); counts saturated at +-{full_scale_g:g} g"
+        ),
+        source=(
+            "Analog Devices ADXL1002 datasheet (sensitivity, bandwidth) and the board's RC "
+            "values, as the board's devicetree records them; not checked against the "
+            "datasheet PDF"
         ),
         verified=False,
     )

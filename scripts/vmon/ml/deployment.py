@@ -5,7 +5,10 @@ to N (vmon.dsp.features.resample_to) and the band plan ends at the lowest usable
 the paths that feed the node at that rate (the rule of vmon.dsp.sensors: 80 % of a path's
 first cut-off, 0.4 fs for a path filtered at Nyquist, so 4800 Hz at 12 kHz). The paths are
 the replay of the training recordings and, at its output data rates, the ICM-42688-P; each is
-recorded in the feature config (docs/models.md#sensor-paths).
+recorded in the feature config (docs/models.md#sensor-paths). The product board's analog
+accelerometer (the SAADC source) is recorded too where the band plan fits its bandwidth; it
+does not set the plan: a model for it is trained at a rate whose plan it carries (the firmware
+refuses a build whose model's plan the path cannot carry).
 """
 
 from __future__ import annotations
@@ -71,6 +74,15 @@ def sensor_paths(ds: Dataset, fs_hz: float, full_scale_g: float) -> list[sensors
     return paths
 
 
+def with_optional_paths(cfg: feat.FeatureConfig) -> feat.FeatureConfig:
+    """``cfg`` with the paths that may feed it without setting its plan: the SAADC source's,
+    when the band plan stays within its usable bandwidth."""
+    extra = sensors.saadc_path(cfg.fs_hz, cfg.full_scale_g)
+    if extra is None or cfg.f_max_hz > extra.bandwidth_hz:
+        return cfg
+    return dataclasses.replace(cfg, sensors=(*cfg.sensors, extra))
+
+
 def features_for(
     ds: Dataset, base: feat.FeatureConfig, fs_hz: float | None = None
 ) -> feat.FeatureConfig:
@@ -79,8 +91,10 @@ def features_for(
     Without ``fs_hz`` the band plan stays ``base``'s (check it with :func:`check_paths`).
     """
     if fs_hz is None:
-        return dataclasses.replace(
-            base, sensors=tuple(sensor_paths(ds, base.fs_hz, base.full_scale_g))
+        return with_optional_paths(
+            dataclasses.replace(
+                base, sensors=tuple(sensor_paths(ds, base.fs_hz, base.full_scale_g))
+            )
         )
     fs = parse_rate(fs_hz)
     have = data_bandwidth(ds)
@@ -99,8 +113,8 @@ def features_for(
     limit = min(paths, key=lambda p: p.bandwidth_hz)
     f_max = float(math.floor(limit.bandwidth_hz))
     try:
-        return dataclasses.replace(
-            base, fs_hz=fs, f_max_hz=f_max, band_edges=(), sensors=tuple(paths)
+        return with_optional_paths(
+            dataclasses.replace(base, fs_hz=fs, f_max_hz=f_max, band_edges=(), sensors=tuple(paths))
         )
     except VmonError as err:
         raise VmonError(

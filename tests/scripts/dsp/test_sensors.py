@@ -13,6 +13,7 @@ from vmon.errors import VmonError
 from vmon.paths import REPO_ROOT
 
 SOURCE = REPO_ROOT / "app" / "src" / "modules" / "sampling" / "source_icm42688.c"
+NODE_DTS = REPO_ROOT / "boards" / "vmon" / "vmon_node" / "vmon_node_nrf52840.dts"
 
 
 def test_the_rule_gives_the_default_band_plan() -> None:
@@ -78,6 +79,35 @@ def test_fifo_source_filters_match_what_the_firmware_programs() -> None:
         "source_icm42688.c and vmon.dsp.sensors.FIFO_SOURCE_FILTERS disagree on the "
         "accelerometer's filters: update FIFO_SOURCE_FILTERS and retrain the 8 kHz model"
     )
+
+
+def test_saadc_path_figures() -> None:
+    assert sensors.saadc_path(8000.0, 16.0) is None  # below twice the 5 kHz filter
+    p = sensors.saadc_path(10_000.0, 16.0)
+    assert p is not None and (p.path, p.axes, p.verified) == ("saadc", 1, False)
+    assert p.bandwidth_hz == 4000.0  # 80 % of the filter's 5 kHz (Nyquist too)
+    assert sensors.saadc_path(12_000.0, 16.0).bandwidth_hz == 4000.0  # type: ignore[union-attr]
+    # 3600 mV / 4096 codes / 26.4 mV per g.
+    assert "33.3 mg a code" in p.anti_aliasing
+
+
+def test_vmon_node_analog_input_matches_the_board_devicetree() -> None:
+    """VMON_NODE_ANALOG repeats the board's vmon,analog-accel node and its SAADC channel."""
+    dts = NODE_DTS.read_text()
+    node = re.search(r"vmon_analog_accel: analog-accel \{(.*?)\};", dts, re.S)
+    assert node is not None
+    props = dict(re.findall(r"([a-z-]+) = <(\d+)>;", node.group(1)))
+    ch = re.search(r"adc (\d+)>", node.group(1))
+    assert ch is not None
+    channel = re.search(rf"channel@{ch.group(1)} \{{(.*?)\}};", dts, re.S)
+    assert channel is not None
+    a = sensors.VMON_NODE_ANALOG
+    assert int(props["sensitivity-uv-per-g"]) == a.sensitivity_uv_per_g
+    assert int(props["zero-g-mv"]) == a.zero_g_mv
+    assert float(props["bandwidth-hz"]) == a.bandwidth_hz
+    assert f"zephyr,resolution = <{a.resolution}>" in channel.group(1)
+    # Gain 1/6 on the 600 mV reference: a 3600 mV input.
+    assert '"ADC_GAIN_1_6"' in channel.group(1) and a.input_fs_mv == 3600
 
 
 def test_sensor_paths_are_recorded_but_not_hashed() -> None:

@@ -49,6 +49,23 @@ def test_8k_plan_ends_at_the_lowest_usable_bandwidth() -> None:
     assert "usable to 4800 Hz" in paths["replay"].anti_aliasing  # the importer's word
 
 
+def test_the_analog_path_is_recorded_only_where_the_plan_fits_it() -> None:
+    # 12 kHz: the plan reaches 4800 Hz, the vmon node's 5 kHz RC filter carries 4000 Hz.
+    assert "saadc" not in [
+        p.path for p in deployment.features_for(rig(), feat.FeatureConfig()).sensors
+    ]
+    # 10 kHz: the replay rule gives 4000 Hz, which the analog path carries; it does not set
+    # the plan.
+    cfg = deployment.features_for(cwru_like(), feat.FeatureConfig(), 10_000.0)
+    paths = {p.path: p for p in cfg.sensors}
+    assert set(paths) == {"replay", "saadc"}
+    assert cfg.f_max_hz == 4000.0 == paths["saadc"].bandwidth_hz
+    deployment.check_paths(cfg)
+    # 8 kHz: below twice the filter's 5 kHz the firmware refuses the analog path.
+    cfg8 = deployment.features_for(cwru_like(), feat.FeatureConfig(), 8000.0)
+    assert "saadc" not in [p.path for p in cfg8.sensors]
+
+
 def test_cwru_12k_recordings_are_usable_to_4800_hz() -> None:
     note = cwru.recordings_note(cwru_like())
     assert note is not None and note["usable_hz"] == 4800.0 and note["verified"]
