@@ -22,7 +22,7 @@ def test_report_files(tmp_path: Path) -> None:
     assert {c["verdict"] for c in data["checks"]} <= {"met", "not met", "not shown"}
     text = page.read_text()
     assert text.count("<polyline") == 3 and "target 5 years" in text
-    for key in ("sx1262.tx", "nrf52840.system_on_idle", "icm42688p.sleep"):
+    for key in ("sx1262.tx", "nrf52840.system_on_idle"):
         assert key in text  # named as unverified at the top and in the figures table
     assert "UNVERIFIED" in text
 
