@@ -117,9 +117,10 @@ def replay_path(
 
 # --------------------------------------------------------------------------- ICM-42688-P
 #
-# TDK InvenSense ICM-42688-P, datasheet DS-000347. The figures below were found through
-# public drivers that transcribe the datasheet's register map and its section 5.3 table, not
-# in the PDF itself: they are recorded as not verified (docs/models.md#sensor-paths).
+# TDK InvenSense ICM-42688-P, datasheet DS-000347 rev 1.5 (05/05/2021), read in a copy of the
+# PDF: the register descriptions (sections 14.40 GYRO_ACCEL_CONFIG0, 16.1-16.3
+# ACCEL_CONFIG_STATIC2-4), the anti-alias filter table (section 5.3) and the UI filter tables
+# (section 5.5). docs/models.md#sensor-paths.
 
 #: ACCEL_CONFIG0.ACCEL_ODR codes of the low-noise mode rates (Hz -> code).
 ICM42688_ODR_CODES: dict[int, int] = {
@@ -135,18 +136,29 @@ ICM42688_ODR_CODES: dict[int, int] = {
 }
 #: ACCEL_CONFIG0.ACCEL_FS_SEL full scales (g).
 ICM42688_FULL_SCALES_G = (2.0, 4.0, 8.0, 16.0)
-#: GYRO_ACCEL_CONFIG0.ACCEL_UI_FILT_BW in low-noise mode: 0 is ODR/2, code c in 1..7 is
-#: max(400 Hz, ODR) / divisor[c]; reset value 1. Codes 14 and 15 (low latency) state no
-#: bandwidth.
+#: GYRO_ACCEL_CONFIG0.ACCEL_UI_FILT_BW in low-noise mode (section 14.40): 0 is ODR/2, code c
+#: in 1..7 is max(400 Hz, ODR) / divisor[c]; reset value 1. Codes 14 and 15 (low latency)
+#: state no bandwidth.
 ICM42688_UI_FILT_DIVISOR: dict[int, int] = {1: 4, 2: 5, 3: 8, 4: 10, 5: 16, 6: 20, 7: 40}
-#: Anti-alias filter -3 dB bandwidth per ACCEL_AAF_DELT (section 5.3 table): the reset value
-#: (ACCEL_CONFIG_STATIC2 = 0x30: enabled, DELT 24) and the widest setting.
-ICM42688_AAF_3DB_HZ: dict[int, float] = {24: 1163.0, 63: 3979.0}
+#: At ODR 2 kHz and above the section 5.5 tables give one -3 dB bandwidth for every code and
+#: filter order (the same in the 1st, 2nd and 3rd order tables), not the formula's.
+ICM42688_UI_HIGH_ODR_3DB_HZ: dict[int, float] = {
+    32_000: 8400.0,
+    16_000: 4194.1,
+    8_000: 2096.3,
+    4_000: 1048.1,
+    2_000: 524.0,
+}
+#: Anti-alias filter (section 5.3 table): -3 dB bandwidth, ACCEL_AAF_DELTSQR and
+#: ACCEL_AAF_BITSHIFT per ACCEL_AAF_DELT: the reset value (ACCEL_CONFIG_STATIC2 = 0x30:
+#: enabled, DELT 24; STATIC3 0x40, STATIC4 0x62: DELTSQR 576, BITSHIFT 6) and the widest.
+ICM42688_AAF: dict[int, tuple[float, int, int]] = {24: (1163.0, 576, 6), 63: (3979.0, 3968, 3)}
+ICM42688_AAF_3DB_HZ: dict[int, float] = {d: v[0] for d, v in ICM42688_AAF.items()}
 
 
 @dataclass(frozen=True)
 class Icm42688Filters:
-    """The accelerometer's two programmable low-pass stages."""
+    """The accelerometer's two programmable low-pass stages (defaults: the reset values)."""
 
     ui_filt_bw: int = 1
     #: ACCEL_AAF_DELT; None: the anti-alias filter disabled (ACCEL_AAF_DIS).
@@ -155,16 +167,20 @@ class Icm42688Filters:
 
 #: What the FIFO source (app/src/modules/sampling/source_icm42688.c) programs: neither
 #: GYRO_ACCEL_CONFIG0 nor the bank-2 anti-alias registers, so both stay at their reset values.
-#: tests/scripts/dsp/test_sensors.py fails when the source starts to program them.
+#: tests/scripts/dsp/test_sensors.py fails when the source starts to program them. Widening
+#: the anti-alias filter to 3979 Hz would leave the UI stage's 2096.3 Hz (1677 Hz usable): a
+#: trial retrain of the 8 kHz model at that plan scored no better (docs/models.md).
 FIFO_SOURCE_FILTERS = Icm42688Filters()
 
 
 def icm42688_ui_bandwidth(odr_hz: float, code: int) -> float:
     """-3 dB bandwidth of the UI filter in low-noise mode."""
+    if code not in ICM42688_UI_FILT_DIVISOR and code != 0:
+        raise VmonError(f"ICM-42688-P ACCEL_UI_FILT_BW {code} states no bandwidth")
+    if int(odr_hz) in ICM42688_UI_HIGH_ODR_3DB_HZ:
+        return ICM42688_UI_HIGH_ODR_3DB_HZ[int(odr_hz)]
     if code == 0:
         return odr_hz / 2
-    if code not in ICM42688_UI_FILT_DIVISOR:
-        raise VmonError(f"ICM-42688-P ACCEL_UI_FILT_BW {code} states no bandwidth")
     return max(400.0, odr_hz) / ICM42688_UI_FILT_DIVISOR[code]
 
 
@@ -205,11 +221,11 @@ def icm42688_path(
         bandwidth_hz=round(usable_bandwidth(fs_hz, cutoff), 1),
         anti_aliasing="on-chip, in order: " + "; ".join(stages),
         source=(
-            "TDK DS-000347: GYRO_ACCEL_CONFIG0 (reset 0x11), ACCEL_CONFIG_STATIC2-4 (reset "
-            "DELT 24) and the section 5.3 anti-alias table, as transcribed by public drivers; "
-            "not checked against the datasheet PDF"
+            "TDK DS-000347 rev 1.5: section 5.3 (anti-alias filter table), section 5.5 (UI "
+            "filter tables), sections 14.40 and 16.1-16.3 (GYRO_ACCEL_CONFIG0 reset 0x11, "
+            "ACCEL_CONFIG_STATIC2-4 reset 0x30/0x40/0x62)"
         ),
-        verified=False,
+        verified=True,
     )
 
 

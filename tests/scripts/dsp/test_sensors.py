@@ -26,10 +26,19 @@ def test_the_rule_gives_the_default_band_plan() -> None:
 
 @pytest.mark.parametrize(
     ("odr", "code", "hz"),
-    [(8000, 0, 4000.0), (8000, 1, 2000.0), (8000, 7, 200.0), (1000, 1, 250.0), (200, 1, 100.0)],
+    [
+        # ODR >= 2 kHz: one -3 dB figure per rate in the section 5.5 tables, whatever the code.
+        (8000, 0, 2096.3),
+        (8000, 1, 2096.3),
+        (8000, 7, 2096.3),
+        (32000, 1, 8400.0),
+        # Below: the register description's formula, ODR/2 or max(400 Hz, ODR) / divisor.
+        (1000, 0, 500.0),
+        (1000, 1, 250.0),
+        (200, 1, 100.0),
+    ],
 )
 def test_ui_filter_bandwidth(odr: int, code: int, hz: float) -> None:
-    # Code 0 is ODR/2, code c is max(400 Hz, ODR) / divisor (DS-000347, GYRO_ACCEL_CONFIG0).
     assert sensors.icm42688_ui_bandwidth(odr, code) == hz
 
 
@@ -41,23 +50,25 @@ def test_low_latency_ui_codes_state_no_bandwidth() -> None:
 def test_icm_path_at_reset_is_limited_by_its_anti_alias_filter() -> None:
     p = sensors.icm42688_path(8000.0, 16.0)
     assert p is not None
-    # AAF at reset (DELT 24: 1163 Hz) lies below the UI filter (2000 Hz) and Nyquist.
+    # AAF at reset (DELT 24: 1163 Hz) lies below the UI stage (2096.3 Hz) and Nyquist.
     assert p.bandwidth_hz == pytest.approx(0.8 * 1163.0)
-    assert "1163 Hz" in p.anti_aliasing and "2000 Hz" in p.anti_aliasing
+    assert "1163 Hz" in p.anti_aliasing and "2096.3 Hz" in p.anti_aliasing
     assert (p.path, p.rate_hz, p.axes, p.full_scale_g, p.verified) == (
         "icm42688",
         8000.0,
         3,
         16.0,
-        False,
+        True,
     )
 
 
-def test_icm_path_with_wide_filters_reaches_the_rule() -> None:
-    wide = sensors.Icm42688Filters(ui_filt_bw=0, aaf_delt=None)
-    p = sensors.icm42688_path(8000.0, 16.0, wide)
-    assert p is not None and p.bandwidth_hz == 3200.0
-    assert "disabled" in p.anti_aliasing
+def test_a_wide_anti_alias_filter_leaves_the_ui_stage() -> None:
+    # The widest AAF row (DELT 63: 3979 Hz), or none: the UI stage's 2096.3 Hz bounds it.
+    for f in (sensors.Icm42688Filters(aaf_delt=63), sensors.Icm42688Filters(0, None)):
+        p = sensors.icm42688_path(8000.0, 16.0, f)
+        assert p is not None and p.bandwidth_hz == pytest.approx(0.8 * 2096.3, abs=0.05)
+    assert sensors.ICM42688_AAF[63] == (3979.0, 3968, 3)
+    assert sensors.ICM42688_AAF[24] == (1163.0, 576, 6)
 
 
 def test_icm_path_only_at_its_rates_and_ranges() -> None:
