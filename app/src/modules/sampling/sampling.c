@@ -160,6 +160,9 @@ int vmon_sampling_start(vmon_sampling_block_cb_t cb, void *user_data)
 		k_mutex_unlock(&control_lock);
 		return -EALREADY;
 	}
+	if (IS_ENABLED(CONFIG_VMON_SAMPLING_WAKE)) {
+		vmon_sampling_source_wake_disarm(); /* the sensor goes back to sampling */
+	}
 	block_cb = cb;
 	block_cb_user = user_data;
 	atomic_clear(&delivered);
@@ -182,6 +185,31 @@ int vmon_sampling_start(vmon_sampling_block_cb_t cb, void *user_data)
 	}
 	k_mutex_unlock(&control_lock);
 	return err;
+}
+
+int vmon_sampling_wake_arm(vmon_sampling_wake_cb cb)
+{
+	int err;
+
+	if (!IS_ENABLED(CONFIG_VMON_SAMPLING_WAKE)) {
+		return -ENOTSUP;
+	}
+	if (cb == NULL) {
+		return -EINVAL;
+	}
+	k_mutex_lock(&control_lock, K_FOREVER);
+	err = atomic_get(&running) ? -EBUSY : vmon_sampling_source_wake_arm(cb);
+	k_mutex_unlock(&control_lock);
+	return err;
+}
+
+void vmon_sampling_wake_disarm(void)
+{
+	if (IS_ENABLED(CONFIG_VMON_SAMPLING_WAKE)) {
+		k_mutex_lock(&control_lock, K_FOREVER);
+		vmon_sampling_source_wake_disarm();
+		k_mutex_unlock(&control_lock);
+	}
 }
 
 int vmon_sampling_stop(void)

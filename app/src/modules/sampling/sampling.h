@@ -210,6 +210,28 @@ void vmon_sampling_stats_get(struct vmon_sampling_stats *stats);
 /** @brief True between vmon_sampling_start() and vmon_sampling_stop(). */
 bool vmon_sampling_is_running(void);
 
+/** Called on motion while armed (system work queue context). */
+typedef void (*vmon_sampling_wake_cb)(void);
+
+/**
+ * @brief Watch for motion while sampling is stopped (a duty-cycled node's sleep). Thread
+ * context only.
+ *
+ * The source's sensor watches in a low-power mode and @p cb runs on each motion it reports,
+ * until vmon_sampling_wake_disarm() or vmon_sampling_start(). A fault found while armed (an
+ * interrupt line stuck active, interrupts without motion, a sensor that stops answering) is
+ * counted and raised (fault_state), and the watch disarms itself.
+ *
+ * @retval 0 on success.
+ * @retval -ENOTSUP if the source cannot (CONFIG_VMON_SAMPLING_WAKE unset).
+ * @retval -EBUSY if sampling is running.
+ * @retval other negative errno: the sensor did not arm (the fault is raised).
+ */
+int vmon_sampling_wake_arm(vmon_sampling_wake_cb cb);
+
+/** @brief Stop watching for motion (idempotent). Thread context only. */
+void vmon_sampling_wake_disarm(void);
+
 #ifdef __cplusplus
 }
 #endif

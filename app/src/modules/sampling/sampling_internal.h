@@ -69,6 +69,13 @@ int vmon_sampling_source_start(void);
 /** Stop producing blocks and discard the one being filled. Thread context. */
 void vmon_sampling_source_stop(void);
 
+/**
+ * Wake-on-motion (sources that select VMON_SAMPLING_WAKE): arm while sampling is stopped,
+ * 0 or negative errno (a fault it found is raised too); disarm is idempotent.
+ */
+int vmon_sampling_source_wake_arm(vmon_sampling_wake_cb cb);
+void vmon_sampling_source_wake_disarm(void);
+
 /* -- replay source ---------------------------------------------------------------------- */
 
 /**

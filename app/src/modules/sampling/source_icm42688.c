@@ -18,6 +18,11 @@
  *   interrupts without data (a storm) or a line that stays active: the line's interrupt is
  *   disabled and the FIFO polled every watermark period, the line trusted again later;
  *   no free block (the consumer is late with its buffers): an overrun, as every source.
+ *
+ * Between measurements the sensor can watch for motion (CONFIG_VMON_SAMPLING_ICM42688_WOM):
+ * low-power accelerometer at 50 Hz, its wake-on-motion interrupt on the same INT1 line. A
+ * line that stays active, or interrupts without motion behind them, disarm it (counted,
+ * raised as a fault): the node keeps its measurement schedule.
  */
 
 #include <errno.h>
@@ -137,11 +142,18 @@ static void irq_arm(bool on)
 					      on ? GPIO_INT_EDGE_TO_ACTIVE : GPIO_INT_DISABLE);
 }
 
+static void wom_irq(void);
+
 static void irq_handler(const struct device *port, struct gpio_callback *cb, uint32_t pins)
 {
 	ARG_UNUSED(port);
 	ARG_UNUSED(cb);
 	ARG_UNUSED(pins);
+
+	if (IS_ENABLED(CONFIG_VMON_SAMPLING_ICM42688_WOM) && !atomic_get(&active)) {
+		wom_irq();
+		return;
+	}
 
 	/* A line toggling faster than the thread can run would starve it: give up on the
 	 * interrupt here; the thread sees the count and polls instead. */
@@ -478,6 +490,195 @@ K_THREAD_DEFINE(vmon_accel_tid, CONFIG_VMON_SAMPLING_ICM42688_STACK_SIZE, fifo_t
 
 /* The node's device: its runtime PM state follows sampling (CONFIG_PM_DEVICE_RUNTIME). */
 static const struct device *const accel_dev = DEVICE_DT_GET(ACCEL_NODE);
+
+/* -- wake-on-motion --------------------------------------------------------------------------- */
+
+#if defined(CONFIG_VMON_SAMPLING_ICM42688_WOM)
+/* WOM_x_TH: 1 g / 256 a step (DS-000347 section 17.10). */
+#define WOM_TH CLAMP((CONFIG_VMON_SAMPLING_ICM42688_WOM_THRESHOLD_MG * 256 + 500) / 1000, 1, 255)
+
+static struct {
+	vmon_sampling_wake_cb cb;
+	struct k_work work;
+	atomic_t armed;
+	bool held; /* the device got and the sensor programmed, until disarmed */
+	uint32_t spurious_run;
+	bool raised; /* a fault this function raised, cleared when it arms cleanly again */
+} wom;
+
+static void wom_irq(void)
+{
+	if (atomic_get(&wom.armed)) {
+		(void)k_work_submit(&wom.work);
+	}
+}
+
+/* The section 8.7 sequence, after a reset: 0, -ENODEV or -EIO. */
+static int wom_program(bool active_low)
+{
+	uint8_t id = 0;
+	int err = reg_write(ICM42688_REG_DEVICE_CONFIG, ICM42688_SOFT_RESET);
+
+	if (err == 0) {
+		k_msleep(2);
+		err = reg_read(ICM42688_REG_WHO_AM_I, &id, 1);
+	}
+	if (err == 0 && id != ICM42688_WHO_AM_I) {
+		return -ENODEV;
+	}
+	const uint8_t before[][2] = {
+		{ICM42688_REG_INT_CONFIG,
+		 active_low ? ICM42688_INT1_LATCHED_PP_HIGH & ~BIT(0) : ICM42688_INT1_LATCHED_PP_HIGH},
+		{ICM42688_REG_INT_CONFIG1, 0},
+		{ICM42688_REG_ACCEL_CONFIG0, (FS_CODE << 5) | ICM42688_ODR_WOM},
+		{ICM42688_REG_PWR_MGMT0, ICM42688_ACCEL_MODE_LP},
+	};
+	const uint8_t thresholds[][2] = {
+		{ICM42688_REG_BANK_SEL, 4},
+		{ICM42688_B4_ACCEL_WOM_X_THR, WOM_TH},
+		{ICM42688_B4_ACCEL_WOM_Y_THR, WOM_TH},
+		{ICM42688_B4_ACCEL_WOM_Z_THR, WOM_TH},
+		{ICM42688_REG_BANK_SEL, 0},
+		{ICM42688_REG_INT_SOURCE0, 0},
+		{ICM42688_REG_INT_SOURCE1, ICM42688_WOM_XYZ},
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(before) && err == 0; i++) {
+		err = reg_write(before[i][0], before[i][1]);
+	}
+	k_msleep(1);
+	for (size_t i = 0; i < ARRAY_SIZE(thresholds) && err == 0; i++) {
+		err = reg_write(thresholds[i][0], thresholds[i][1]);
+	}
+	if (err == 0) {
+		k_msleep(50); /* the section's wait before turning the function on */
+		err = reg_write(ICM42688_REG_SMD_CONFIG, ICM42688_SMD_CONFIG_WOM);
+	}
+	return err;
+}
+
+/* Read (and so clear) the latched status: its WOM bits, or -EIO. */
+static int wom_status(void)
+{
+	uint8_t v = 0;
+
+	return reg_read(ICM42688_REG_INT_STATUS2, &v, 1) == 0 ? (v & ICM42688_WOM_XYZ) : -EIO;
+}
+
+static void wom_fault(uint32_t fault)
+{
+	irq_arm(false);
+	atomic_clear(&wom.armed);
+	if (wom.held) {
+		sensor_off(); /* the device stays got until vmon_sampling_source_wake_disarm() */
+	}
+	wom.raised = true;
+	vmon_sampling_fault_raise(fault);
+	LOG_WRN("wake-on-motion: %s, disarmed (measurements stay on schedule)",
+		fault == VMON_SAMPLING_FAULT_IRQ_STUCK ? "interrupt line stuck"
+		: fault == VMON_SAMPLING_FAULT_IRQ_STORM ? "interrupts without motion"
+							 : "sensor not answering");
+}
+
+/* System work queue: the interrupt's cause. */
+static void wom_work(struct k_work *work)
+{
+	ARG_UNUSED(work);
+	if (!atomic_get(&wom.armed)) {
+		return;
+	}
+	int bits = wom_status();
+
+	if (bits < 0) {
+		wom_fault(VMON_SAMPLING_FAULT_BUS);
+		return;
+	}
+	/* Latched INT1 goes inactive when the status is read. */
+	if (gpio_pin_get_dt(&irq_line) > 0) {
+		wom_fault(VMON_SAMPLING_FAULT_IRQ_STUCK);
+		return;
+	}
+	if (bits == 0) {
+		vmon_sampling_count(VMON_SAMPLING_CNT_SPURIOUS_IRQS, 1);
+		if (++wom.spurious_run >= STORM_LIMIT) {
+			wom_fault(VMON_SAMPLING_FAULT_IRQ_STORM);
+		}
+		return;
+	}
+	wom.spurious_run = 0;
+	LOG_DBG("wake-on-motion (axes 0x%x)", bits);
+	wom.cb();
+}
+
+int vmon_sampling_source_wake_arm(vmon_sampling_wake_cb cb)
+{
+	if (atomic_get(&wom.armed)) {
+		wom.cb = cb;
+		return 0;
+	}
+	vmon_sampling_source_wake_disarm(); /* after a fault: start clean */
+	if (!spi_is_ready_dt(&bus) || !gpio_is_ready_dt(&irq_line)) {
+		return -ENODEV;
+	}
+	int err = pm_device_runtime_get(accel_dev);
+
+	if (err < 0) {
+		return err;
+	}
+	wom.cb = cb;
+	wom.spurious_run = 0;
+	k_work_init(&wom.work, wom_work);
+	err = wom_program((irq_line.dt_flags & GPIO_ACTIVE_LOW) != 0U);
+	if (err == 0 && wom_status() < 0) {
+		err = -EIO;
+	}
+	if (err != 0) {
+		wom.raised = true;
+		vmon_sampling_fault_raise(err == -ENODEV ? VMON_SAMPLING_FAULT_ABSENT
+							 : VMON_SAMPLING_FAULT_BUS);
+		sensor_off();
+		(void)pm_device_runtime_put(accel_dev);
+		return err;
+	}
+	wom.held = true;
+	if (gpio_pin_get_dt(&irq_line) > 0) {
+		/* Active with nothing latched: the line is stuck, and would hide every edge. */
+		wom_fault(VMON_SAMPLING_FAULT_IRQ_STUCK);
+		return -EIO;
+	}
+	if (wom.raised) {
+		wom.raised = false;
+		vmon_sampling_fault_clear(VMON_SAMPLING_FAULT_ABSENT | VMON_SAMPLING_FAULT_BUS |
+					  VMON_SAMPLING_FAULT_IRQ_STUCK |
+					  VMON_SAMPLING_FAULT_IRQ_STORM);
+	}
+	atomic_set(&wom.armed, 1);
+	irq_arm(true);
+	return 0;
+}
+
+void vmon_sampling_source_wake_disarm(void)
+{
+	atomic_clear(&wom.armed);
+	irq_arm(false);
+	if (wom.work.handler != NULL) {
+		struct k_work_sync sync;
+
+		(void)k_work_cancel_sync(&wom.work, &sync);
+	}
+	if (wom.held) {
+		wom.held = false;
+		(void)reg_write(ICM42688_REG_SMD_CONFIG, 0);
+		(void)reg_write(ICM42688_REG_INT_SOURCE1, 0);
+		sensor_off();
+		(void)pm_device_runtime_put(accel_dev);
+	}
+}
+#else
+static void wom_irq(void)
+{
+}
+#endif /* CONFIG_VMON_SAMPLING_ICM42688_WOM */
 
 int vmon_sampling_source_start(void)
 {

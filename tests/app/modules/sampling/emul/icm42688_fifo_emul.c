@@ -37,6 +37,9 @@ struct icm_emul {
 	struct k_timer wm_timer;
 	const struct emul *target;
 	uint8_t regs[N_REGS];
+	/* User banks 1-4 (bank 4: the wake-on-motion thresholds) and REG_BANK_SEL. */
+	uint8_t banks[5][N_REGS];
+	uint8_t bank;
 	/* FIFO of timeline indexes: the packet content is a function of the index. */
 	uint32_t fifo[ICM42688_FIFO_PACKETS];
 	uint32_t head;
@@ -79,6 +82,8 @@ static uint64_t due_at(int64_t t)
 static void reset_regs(void)
 {
 	memset(emu.regs, 0, sizeof(emu.regs));
+	memset(emu.banks, 0, sizeof(emu.banks));
+	emu.bank = 0;
 	emu.regs[ICM42688_REG_WHO_AM_I] = ICM42688_WHO_AM_I;
 	emu.regs[ICM42688_REG_INTF_CONFIG0] = ICM42688_FIFO_COUNT_BE | ICM42688_SENSOR_DATA_BE;
 	emu.regs[ICM42688_REG_ACCEL_CONFIG0] = 0x06; /* 16 g, 1 kHz */
@@ -192,7 +197,20 @@ static void read_fifo(uint8_t *out, size_t len)
 
 static uint8_t read_reg(uint8_t reg)
 {
+	if (reg == ICM42688_REG_BANK_SEL) {
+		return emu.bank;
+	}
+	if (emu.bank != 0U) {
+		return emu.bank < ARRAY_SIZE(emu.banks) ? emu.banks[emu.bank][reg] : 0;
+	}
 	switch (reg) {
+	case ICM42688_REG_INT_STATUS2: {
+		uint8_t v = emu.regs[reg];
+
+		emu.regs[reg] = 0;
+		emu.latched = false;
+		return v;
+	}
 	case ICM42688_REG_INT_STATUS: {
 		uint8_t v = emu.regs[reg];
 
@@ -227,6 +245,16 @@ static void update_streaming(void)
 static void write_reg(uint8_t reg, uint8_t val)
 {
 	if (reg >= N_REGS) {
+		return;
+	}
+	if (reg == ICM42688_REG_BANK_SEL) {
+		emu.bank = val & 0x07;
+		return;
+	}
+	if (emu.bank != 0U) {
+		if (emu.bank < ARRAY_SIZE(emu.banks)) {
+			emu.banks[emu.bank][reg] = val;
+		}
 		return;
 	}
 	switch (reg) {
@@ -390,6 +418,47 @@ uint8_t icm42688_emul_reg(const struct emul *target, uint8_t reg)
 {
 	ARG_UNUSED(target);
 	return reg < N_REGS ? emu.regs[reg] : 0;
+}
+
+uint8_t icm42688_emul_bank_reg(const struct emul *target, uint8_t bank, uint8_t reg)
+{
+	ARG_UNUSED(target);
+	if (reg >= N_REGS || bank >= ARRAY_SIZE(emu.banks)) {
+		return 0;
+	}
+	return bank == 0U ? emu.regs[reg] : emu.banks[bank][reg];
+}
+
+uint8_t icm42688_emul_bank(const struct emul *target)
+{
+	ARG_UNUSED(target);
+	return emu.bank;
+}
+
+/* The wake-on-motion function as section 8.7 sets it up: low-power (or low-noise)
+ * accelerometer, the WOM function on, its interrupt routed to INT1, thresholds set. */
+static bool wom_on(void)
+{
+	const uint8_t mode = emu.regs[ICM42688_REG_PWR_MGMT0] & 0x03;
+
+	return (mode == ICM42688_ACCEL_MODE_LP || mode == ICM42688_ACCEL_MODE_LN) &&
+	       (emu.regs[ICM42688_REG_SMD_CONFIG] & 0x03) == 1U &&
+	       emu.banks[4][ICM42688_B4_ACCEL_WOM_X_THR] != 0U;
+}
+
+bool icm42688_emul_motion(const struct emul *target, uint8_t axes)
+{
+	ARG_UNUSED(target);
+	bool raised = false;
+
+	LOCKED(if (wom_on() && !emu.absent) {
+		emu.regs[ICM42688_REG_INT_STATUS2] |= axes & ICM42688_WOM_XYZ;
+		if ((emu.regs[ICM42688_REG_INT_SOURCE1] & axes & ICM42688_WOM_XYZ) != 0U) {
+			emu.latched = true;
+			raised = true;
+		}
+	});
+	return raised;
 }
 
 static int emul_init(const struct emul *target, const struct device *parent)

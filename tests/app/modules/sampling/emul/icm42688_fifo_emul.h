@@ -56,7 +56,20 @@ void icm42688_emul_set_constant(const struct emul *target, bool on, int16_t x, i
 /** Packets the sensor dropped because its FIFO was full. */
 uint32_t icm42688_emul_dropped(const struct emul *target);
 
-/** Register @p reg as the source last wrote it. */
+/** Register @p reg (user bank 0) as the source last wrote it. */
 uint8_t icm42688_emul_reg(const struct emul *target, uint8_t reg);
+
+/** Register @p reg of user bank 0..4 as the source last wrote it. */
+uint8_t icm42688_emul_bank_reg(const struct emul *target, uint8_t bank, uint8_t reg);
+
+/** The user bank REG_BANK_SEL selects now. */
+uint8_t icm42688_emul_bank(const struct emul *target);
+
+/**
+ * Motion on @p axes (WOM_X/Y/Z bits): if the wake-on-motion function is set up as section
+ * 8.7 of the datasheet says, INT_STATUS2 latches them and INT1 goes active when routed.
+ * Returns whether INT1 was raised.
+ */
+bool icm42688_emul_motion(const struct emul *target, uint8_t axes);
 
 #endif /* VMON_TEST_ICM42688_FIFO_EMUL_H_ */

@@ -9,6 +9,8 @@
  */
 
 #include <zephyr/drivers/emul.h>
+#include <zephyr/drivers/gpio.h>
+#include <zephyr/sys/atomic.h>
 #include <zephyr/kernel.h>
 #include <zephyr/pm/device.h>
 #include <zephyr/ztest.h>
@@ -25,6 +27,7 @@
 BUILD_ASSERT(VMON_SAMPLING_AXES == 3, "the checker reads the timeline from x and y");
 
 static const struct emul *sensor = EMUL_DT_GET(DT_CHOSEN(vmon_accel));
+static const struct gpio_dt_spec int1_line = GPIO_DT_SPEC_GET(DT_CHOSEN(vmon_accel), int_gpios);
 
 /* A consumer that checks every sample against the emulator's timeline. */
 static struct {
@@ -142,6 +145,7 @@ static void before(void *fixture)
 static void after(void *fixture)
 {
 	ARG_UNUSED(fixture);
+	vmon_sampling_wake_disarm();
 	(void)vmon_sampling_stop();
 	release_held();
 	emul_healthy();
@@ -387,5 +391,107 @@ ZTEST(sampling_icm42688, test_sensor_device_suspended_between_measurements)
 	zassert_true(chk.blocks >= 2);
 }
 #endif
+
+/* -- wake-on-motion ---------------------------------------------------------------------------- */
+
+static atomic_t motions;
+
+static void on_motion(void)
+{
+	atomic_inc(&motions);
+}
+
+ZTEST(sampling_icm42688, test_wake_on_motion_between_measurements)
+{
+	/* While sampling runs the sensor is busy. */
+	zassert_ok(vmon_sampling_start(check_block, NULL));
+	zassert_equal(vmon_sampling_wake_arm(on_motion), -EBUSY);
+	k_msleep(2 * BLOCK_MS);
+	zassert_ok(vmon_sampling_stop());
+
+	atomic_clear(&motions);
+	zassert_ok(vmon_sampling_wake_arm(on_motion));
+	/* DS-000347 section 8.7: low-power accelerometer at 50 Hz (ACCEL_ODR 9), thresholds
+	 * in 1/256 g (100 mg: 26), all axes on INT1, WOM_MODE 1 and SMD_MODE 1, bank 0 left
+	 * selected. */
+	zassert_equal(icm42688_emul_reg(sensor, ICM42688_REG_ACCEL_CONFIG0) & 0x0F, 9);
+	zassert_equal(icm42688_emul_reg(sensor, ICM42688_REG_PWR_MGMT0) & 0x03, 2);
+	zassert_equal(icm42688_emul_bank_reg(sensor, 4, ICM42688_B4_ACCEL_WOM_X_THR), 26);
+	zassert_equal(icm42688_emul_bank_reg(sensor, 4, ICM42688_B4_ACCEL_WOM_Y_THR), 26);
+	zassert_equal(icm42688_emul_bank_reg(sensor, 4, ICM42688_B4_ACCEL_WOM_Z_THR), 26);
+	zassert_equal(icm42688_emul_reg(sensor, ICM42688_REG_INT_SOURCE1), 0x07);
+	zassert_equal(icm42688_emul_reg(sensor, ICM42688_REG_SMD_CONFIG), 0x05);
+	zassert_equal(icm42688_emul_bank(sensor), 0);
+	zassert_equal(icm42688_emul_reg(sensor, ICM42688_REG_INT_SOURCE0), 0, "no FIFO interrupts");
+
+	/* Each motion calls back once; reading the status releases the latched line. */
+	for (int i = 1; i <= 3; i++) {
+		zassert_true(icm42688_emul_motion(sensor, BIT(i % 3)));
+		AWAIT(atomic_get(&motions) == i, 500);
+		zassert_equal(atomic_get(&motions), i);
+		zassert_equal(gpio_pin_get_dt(&int1_line), 0, "line released");
+		k_msleep(20);
+	}
+	zassert_equal(stats().fault_state, 0);
+
+	/* Disarmed: the accelerometer is off and motion calls nothing. */
+	vmon_sampling_wake_disarm();
+	zassert_equal(icm42688_emul_reg(sensor, ICM42688_REG_PWR_MGMT0), 0);
+	zassert_false(icm42688_emul_motion(sensor, 0x07));
+	k_msleep(50);
+	zassert_equal(atomic_get(&motions), 3);
+
+	/* Starting sampling disarms the watch: the FIFO streams as before. */
+	zassert_ok(vmon_sampling_wake_arm(on_motion));
+	zassert_ok(vmon_sampling_start(check_block, NULL));
+	k_msleep(4 * BLOCK_MS);
+	zassert_true(chk.blocks >= 3, "%u blocks", chk.blocks);
+	zassert_equal(chk.errors, 0);
+	zassert_equal(icm42688_emul_reg(sensor, ICM42688_REG_SMD_CONFIG), 0, "reset by setup");
+}
+
+ZTEST(sampling_icm42688, test_wake_line_stuck_disarms_and_raises_a_fault)
+{
+	/* Stuck before arming: refused, a fault, no callback. */
+	atomic_clear(&motions);
+	icm42688_emul_set_line_stuck(sensor, true);
+	zassert_equal(vmon_sampling_wake_arm(on_motion), -EIO);
+	zassert_true(stats().fault_state & VMON_SAMPLING_FAULT_IRQ_STUCK);
+	k_msleep(50);
+	zassert_equal(atomic_get(&motions), 0);
+	zassert_equal(icm42688_emul_reg(sensor, ICM42688_REG_PWR_MGMT0), 0, "accelerometer off");
+
+	/* Armed cleanly again once the line is free: the fault clears. */
+	icm42688_emul_set_line_stuck(sensor, false);
+	zassert_ok(vmon_sampling_wake_arm(on_motion));
+	zassert_false(stats().fault_state & VMON_SAMPLING_FAULT_IRQ_STUCK);
+
+	/* Stuck while armed: the first motion finds the line still active after the status
+	 * read; the watch disarms itself, counted, without calling back. */
+	icm42688_emul_set_line_stuck(sensor, true);
+	k_msleep(50);
+	AWAIT(stats().fault_state & VMON_SAMPLING_FAULT_IRQ_STUCK, 500);
+	zassert_true(stats().fault_state & VMON_SAMPLING_FAULT_IRQ_STUCK);
+	zassert_equal(atomic_get(&motions), 0);
+	zassert_equal(icm42688_emul_reg(sensor, ICM42688_REG_PWR_MGMT0), 0, "accelerometer off");
+	icm42688_emul_set_line_stuck(sensor, false);
+	zassert_false(icm42688_emul_motion(sensor, 0x07), "disarmed: no interrupt routed");
+	vmon_sampling_wake_disarm();
+}
+
+ZTEST(sampling_icm42688, test_wake_interrupts_without_motion_disarm)
+{
+	atomic_clear(&motions);
+	zassert_ok(vmon_sampling_wake_arm(on_motion));
+	/* Edges on the line with nothing latched: spurious, then a storm. */
+	for (int i = 0; i < CONFIG_VMON_SAMPLING_ICM42688_STORM_LIMIT + 2; i++) {
+		icm42688_emul_storm(sensor, 1);
+		k_msleep(5);
+	}
+	AWAIT(stats().fault_state & VMON_SAMPLING_FAULT_IRQ_STORM, 500);
+	zassert_true(stats().fault_state & VMON_SAMPLING_FAULT_IRQ_STORM);
+	zassert_true(stats().spurious_irqs >= CONFIG_VMON_SAMPLING_ICM42688_STORM_LIMIT);
+	zassert_equal(atomic_get(&motions), 0);
+}
 
 ZTEST_SUITE(sampling_icm42688, NULL, NULL, before, after, NULL);
