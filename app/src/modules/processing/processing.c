@@ -87,6 +87,8 @@ K_MSGQ_DEFINE(block_q, sizeof(struct vmon_sampling_block *), CONFIG_VMON_SAMPLIN
 #endif
 static K_SEM_DEFINE(wake_sem, 0, 1);
 static atomic_t wake_req;
+/* Motion reported while asleep (CONFIG_VMON_PROCESSING_WAKE_ON_MOTION). */
+static atomic_t motion;
 
 /* How much longer the interval is on a low battery (1: as configured; the battery module's
  * stub without it). Read at each burst's end, so a level change applies from the next. */
@@ -143,6 +145,7 @@ struct proc {
 	 * next measurement. */
 	uint32_t burst_windows;
 	int64_t burst_start_ms;
+	bool early; /* this burst was brought forward by motion */
 	int64_t wake_ms;
 };
 
@@ -593,6 +596,58 @@ static void window_run(void *o)
 	smf_set_state(SMF_CTX(&p), &states[PROC_FILL]);
 }
 
+#if defined(CONFIG_VMON_PROCESSING_WAKE_ON_MOTION)
+#define MOTION_MIN_MS ((int64_t)CONFIG_VMON_PROCESSING_MOTION_MIN_S * MSEC_PER_SEC)
+#else
+#define MOTION_MIN_MS 0
+#endif
+
+/* Sampling's wake callback (system work queue): note it, wake the thread. */
+static void on_motion(void)
+{
+	atomic_set(&motion, 1);
+	k_sem_give(&wake_sem);
+}
+
+/* Motion brings the next measurement forward, to no earlier than the floor. */
+static void motion_moves_wake(void)
+{
+	const int64_t earliest = p.burst_start_ms + MOTION_MIN_MS;
+
+	if (!IS_ENABLED(CONFIG_VMON_PROCESSING_WAKE_ON_MOTION)) {
+		return;
+	}
+	const int64_t at = MAX(k_uptime_get(), earliest);
+
+	if (at < p.wake_ms) {
+		p.wake_ms = at;
+		LOG_INF("processing: motion, next measurement at %u ms", (uint32_t)p.wake_ms);
+	}
+}
+
+/* A fault the sampling module raised while the node slept (its wake-on-motion watch): the
+ * next start clears the sampling counters, so report it now. */
+static void wake_fault_check(void)
+{
+	struct vmon_sampling_stats s;
+	struct vmon_decision_output last;
+
+	if (!IS_ENABLED(CONFIG_VMON_PROCESSING_WAKE_ON_MOTION) ||
+	    (p.sensor_faults & VMON_SENSOR_DEVICE) != 0U) {
+		return;
+	}
+	vmon_sampling_stats_get(&s);
+	if (s.fault_state == 0U) {
+		return;
+	}
+	(void)k_mutex_lock(&status_lock, K_FOREVER);
+	last = status.last;
+	k_mutex_unlock(&status_lock);
+	p.sensor_faults |= VMON_SENSOR_DEVICE;
+	LOG_WRN("sensor fault 0x%x between measurements", s.fault_state);
+	publish_event(VMON_EVENT_SENSOR_FAULT, (int32_t)p.sensor_faults, &last);
+}
+
 /* Between measurements: sampling stopped (a sensor source powers the sensor down), the
  * thread asleep until the next one. The window restarts with the next burst. */
 static void sleep_entry(void *o)
@@ -613,6 +668,16 @@ static void sleep_entry(void *o)
 	p.wake_ms = p.burst_start_ms + CYCLE_MS * scale;
 	LOG_INF("processing: measured %u windows, next measurement at %u ms (interval x%u)",
 		BURST_WINDOWS, (uint32_t)p.wake_ms, (unsigned int)scale);
+	if (IS_ENABLED(CONFIG_VMON_PROCESSING_WAKE_ON_MOTION) && !p.early) {
+		atomic_clear(&motion);
+		int err = vmon_sampling_wake_arm(on_motion);
+
+		if (err != 0) {
+			/* The sampling module counted and raised what failed. */
+			LOG_WRN("wake-on-motion not armed (%d): on schedule only", err);
+			wake_fault_check();
+		}
+	}
 }
 
 static void sleep_run(void *o)
@@ -629,9 +694,18 @@ static void sleep_run(void *o)
 			wait = slice;
 		}
 		(void)k_sem_take(&wake_sem, wait);
+		if (IS_ENABLED(CONFIG_VMON_PROCESSING_WAKE_ON_MOTION)) {
+			if (atomic_cas(&motion, 1, 0)) {
+				motion_moves_wake();
+			}
+			wake_fault_check();
+		}
 		if (k_uptime_get() < p.wake_ms && !atomic_cas(&wake_req, 1, 0)) {
 			return;
 		}
+	}
+	if (IS_ENABLED(CONFIG_VMON_PROCESSING_WAKE_ON_MOTION)) {
+		p.early = p.wake_ms < p.burst_start_ms + CYCLE_MS * cycle_scale();
 	}
 	p.burst_start_ms = k_uptime_get();
 	int err = vmon_sampling_start(on_block, NULL);
