@@ -8,7 +8,6 @@
 
 #include <zephyr/device.h>
 #include <zephyr/devicetree.h>
-#include <zephyr/drivers/sensor.h>
 #include <zephyr/init.h>
 #include <zephyr/kernel.h>
 #include <zephyr/logging/log.h>
@@ -16,6 +15,7 @@
 #include <zephyr/sys/util.h>
 
 #include "battery.h"
+#include "battery_backend.h"
 
 LOG_MODULE_REGISTER(vmon_battery, CONFIG_VMON_BATTERY_LOG_LEVEL);
 
@@ -34,8 +34,6 @@ BUILD_ASSERT(VMON_BATTERY_OK < VMON_BATTERY_LOW && VMON_BATTERY_LOW < VMON_BATTE
 BUILD_ASSERT(CONFIG_VMON_BATTERY_INIT_PRIORITY < CONFIG_VMON_REPORTING_INIT_PRIORITY,
 	     "the level is measured before the reporting queue mounts (and writes)");
 #endif
-
-static const struct device *const vbatt = DEVICE_DT_GET(VBATT_NODE);
 
 /* Atomics: readers (any thread, the flash gate) never wait for a measurement. */
 static struct {
@@ -70,24 +68,6 @@ static enum vmon_battery_level level_next(enum vmon_battery_level cur, int64_t m
 	return now >= cur ? now : MIN(cur, level_for(mv, HYST_MV));
 }
 
-static int read_mv(int64_t *mv)
-{
-	struct sensor_value v;
-	int err;
-
-	if (!device_is_ready(vbatt)) {
-		return -ENODEV;
-	}
-	err = sensor_sample_fetch_chan(vbatt, SENSOR_CHAN_VOLTAGE);
-	if (err == 0) {
-		err = sensor_channel_get(vbatt, SENSOR_CHAN_VOLTAGE, &v);
-	}
-	if (err == 0) {
-		*mv = sensor_value_to_milli(&v);
-	}
-	return err;
-}
-
 int vmon_battery_measure(void)
 {
 	int64_t mv = 0;
@@ -95,7 +75,7 @@ int vmon_battery_measure(void)
 
 	k_mutex_lock(&measure_lock, K_FOREVER);
 	(void)atomic_inc(&b.measurements);
-	err = read_mv(&mv);
+	err = vmon_battery_read_mv(&mv);
 	if (err == 0 && mv < CONFIG_VMON_BATTERY_VALID_MIN_MV) {
 		(void)atomic_inc(&b.implausible);
 		err = -ERANGE;

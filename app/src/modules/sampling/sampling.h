@@ -210,6 +210,18 @@ void vmon_sampling_stats_get(struct vmon_sampling_stats *stats);
 /** @brief True between vmon_sampling_start() and vmon_sampling_stop(). */
 bool vmon_sampling_is_running(void);
 
+/**
+ * @brief The SAADC source only: convert the chosen vmon,vbatt divider's ADC input once, in mV
+ * at the input, while sampling is stopped (that source owns the SAADC, so the battery module
+ * measures through it). Thread context.
+ *
+ * @retval 0 on success.
+ * @retval -EBUSY while sampling runs (the caller tries again later).
+ * @retval -ETIMEDOUT or -EINVAL: the conversion did not complete or the channel is not one
+ *         the SAADC has.
+ */
+int vmon_sampling_vbatt_input_mv(int32_t *mv);
+
 /** Called on motion while armed (system work queue context). */
 typedef void (*vmon_sampling_wake_cb)(void);
 

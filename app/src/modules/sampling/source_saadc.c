@@ -17,8 +17,9 @@
  * (HFXO) while sampling: the internal RC oscillator's tolerance would break the +-0.1 %
  * rate target.
  *
- * The SAADC belongs to this source: Zephyr's ADC driver (CONFIG_ADC_NRFX_SAADC) must be off
- * (Kconfig), so the battery module has no ADC in this configuration.
+ * The SAADC belongs to this source: Zephyr's ADC driver (CONFIG_ADC_NRFX_SAADC) must be off.
+ * Between measurements the source converts the battery divider's input once on demand
+ * (vmon_sampling_vbatt_input_mv(), for the battery module), polled on another channel.
  */
 
 #include <errno.h>
@@ -65,7 +66,7 @@ BUILD_ASSERT(DT_PROP_OR(CH_NODE, zephyr_oversampling, 0) == 0,
 BUILD_ASSERT(!DT_PROP(CH_NODE, zephyr_differential), "single-ended input only");
 
 BUILD_ASSERT(!IS_ENABLED(CONFIG_ADC_NRFX_SAADC),
-	     "the SAADC source owns the SAADC: set CONFIG_VMON_BATTERY=n and CONFIG_ADC=n");
+	     "the SAADC source owns the SAADC: set CONFIG_VOLTAGE_DIVIDER=n and CONFIG_ADC=n");
 
 #define RESOLUTION DT_PROP(CH_NODE, zephyr_resolution)
 BUILD_ASSERT(RESOLUTION == 8 || RESOLUTION == 10 || RESOLUTION == 12 || RESOLUTION == 14,
@@ -96,12 +97,17 @@ static struct {
 	struct vmon_saadc_scale scale;
 	struct vmon_saadc_timer_plan plan;
 	struct onoff_client hfclk;
+	nrf_saadc_channel_config_t ch_cfg;
 	uint8_t ppi_sample;
 	uint8_t ppi_restart;
 	bool ready;
+	bool running; /* streaming: the battery's one-shot waits for the next gap */
 	bool hfclk_held;
 	bool flat;
 } s;
+
+/* Sampling and the battery's one-shot conversion take turns on the SAADC. */
+static K_MUTEX_DEFINE(saadc_lock);
 
 /* Dropped blocks land here: the DMA always has somewhere to write. */
 static int16_t scratch[VMON_SAMPLING_BLOCK_LEN] __aligned(4);
@@ -306,17 +312,7 @@ static int setup(void)
 		return err;
 	}
 
-	nrf_saadc_resolution_set(saadc, (nrf_saadc_resolution_t)((RESOLUTION - 8) / 2));
-	nrf_saadc_oversample_set(saadc, NRF_SAADC_OVERSAMPLE_DISABLED);
-	nrf_saadc_continuous_mode_disable(saadc);
-	for (uint8_t i = 0; i < SAADC_CH_NUM; i++) {
-		nrf_saadc_channel_input_set(saadc, i, NRF_SAADC_INPUT_DISABLED,
-					    NRF_SAADC_INPUT_DISABLED);
-	}
-	nrf_saadc_channel_init(saadc, SAADC_CH, &cfg);
-	nrf_saadc_channel_input_set(saadc, SAADC_CH,
-				    (nrf_saadc_input_t)DT_PROP(CH_NODE, zephyr_input_positive),
-				    NRF_SAADC_INPUT_DISABLED);
+	s.ch_cfg = cfg;
 
 	nrf_timer_mode_set(timer, NRF_TIMER_MODE_TIMER);
 	nrf_timer_bit_width_set(timer, NRF_TIMER_BIT_WIDTH_32);
@@ -346,6 +342,23 @@ static int setup(void)
 		(uint32_t)(s.plan.rate_mhz % 1000U), s.plan.prescaler, s.plan.cc,
 		s.plan.error_ppm);
 	return 0;
+}
+
+/* The accelerometer's channel alone, as sampling needs it (the battery's one-shot
+ * conversion reprograms the SAADC in between). */
+static void program_channel(void)
+{
+	nrf_saadc_resolution_set(saadc, (nrf_saadc_resolution_t)((RESOLUTION - 8) / 2));
+	nrf_saadc_oversample_set(saadc, NRF_SAADC_OVERSAMPLE_DISABLED);
+	nrf_saadc_continuous_mode_disable(saadc);
+	for (uint8_t i = 0; i < SAADC_CH_NUM; i++) {
+		nrf_saadc_channel_input_set(saadc, i, NRF_SAADC_INPUT_DISABLED,
+					    NRF_SAADC_INPUT_DISABLED);
+	}
+	nrf_saadc_channel_init(saadc, SAADC_CH, &s.ch_cfg);
+	nrf_saadc_channel_input_set(saadc, SAADC_CH,
+				    (nrf_saadc_input_t)DT_PROP(CH_NODE, zephyr_input_positive),
+				    NRF_SAADC_INPUT_DISABLED);
 }
 
 /* The SAADC's offset calibration (PS: after power-up and when the temperature changes):
@@ -389,6 +402,10 @@ int vmon_sampling_source_start(void)
 		vmon_sampling_source_stop();
 		return err;
 	}
+	k_mutex_lock(&saadc_lock, K_FOREVER);
+	s.running = true;
+	k_mutex_unlock(&saadc_lock);
+	program_channel();
 	nrf_saadc_enable(saadc);
 	err = calibrate();
 	if (err != 0) {
@@ -409,9 +426,108 @@ void vmon_sampling_source_stop(void)
 		irq_unlock(key);
 		nrf_saadc_disable(saadc);
 	}
+	k_mutex_lock(&saadc_lock, K_FOREVER);
+	s.running = false;
+	k_mutex_unlock(&saadc_lock);
 	hfclk_off();
 #if DT_NODE_HAS_PROP(ACCEL, power_gpios)
 	/* Standby between bursts. */
 	(void)gpio_pin_set_dt(&power, 0);
 #endif
 }
+
+/* -- the battery's input, between measurements ------------------------------------------ */
+
+#if DT_HAS_CHOSEN(vmon_vbatt)
+#define VB_NODE DT_CHOSEN(vmon_vbatt)
+#define VB_CH   ADC_CHANNEL_DT_NODE(ADC_NODE, DT_IO_CHANNELS_INPUT(VB_NODE))
+/* A channel other than the accelerometer's. */
+#define VB_SAADC_CH (SAADC_CH + 1U)
+
+BUILD_ASSERT(DT_SAME_NODE(DT_IO_CHANNELS_CTLR(VB_NODE), ADC_NODE),
+	     "vmon,vbatt must be on the accelerometer's SAADC");
+BUILD_ASSERT(DT_NODE_EXISTS(VB_CH), "the SAADC needs a channel@N node for vmon,vbatt");
+BUILD_ASSERT(DT_STRING_TOKEN(VB_CH, zephyr_reference) == ADC_REF_INTERNAL,
+	     "the battery channel must use the internal reference");
+
+#define VB_RES  DT_PROP(VB_CH, zephyr_resolution)
+#define VB_OVER DT_PROP_OR(VB_CH, zephyr_oversampling, 0)
+
+/* Poll @p event for up to @p us microseconds. */
+static bool wait_event(nrf_saadc_event_t event, int us)
+{
+	for (int i = 0; i < us; i++) {
+		if (nrf_saadc_event_check(saadc, event)) {
+			nrf_saadc_event_clear(saadc, event);
+			return true;
+		}
+		k_busy_wait(1);
+	}
+	return false;
+}
+
+int vmon_sampling_vbatt_input_mv(int32_t *mv)
+{
+	static const struct adc_channel_cfg ch = ADC_CHANNEL_CFG_DT(VB_CH);
+	nrf_saadc_channel_config_t cfg = {
+		.reference = NRF_SAADC_REFERENCE_INTERNAL,
+		.mode = NRF_SAADC_MODE_SINGLE_ENDED,
+		/* Oversampling with one SAMPLE task: burst mode takes all of them at once. */
+		.burst = VB_OVER > 0 ? NRF_SAADC_BURST_ENABLED : NRF_SAADC_BURST_DISABLED,
+#if NRF_SAADC_HAS_CH_CONFIG_RES
+		.resistor_p = NRF_SAADC_RESISTOR_DISABLED,
+		.resistor_n = NRF_SAADC_RESISTOR_DISABLED,
+#endif
+	};
+	uint32_t input_fs_uv = 0U;
+	int16_t code __aligned(4) = 0;
+	int err = 0;
+
+	if (saadc_acq(ch.acquisition_time, &cfg.acq_time) == 0U ||
+	    saadc_gain(ch.gain, &cfg.gain, &input_fs_uv) != 0) {
+		return -EINVAL;
+	}
+	k_mutex_lock(&saadc_lock, K_FOREVER);
+	if (s.running) {
+		k_mutex_unlock(&saadc_lock);
+		return -EBUSY;
+	}
+	/* Polled, with the SAADC's interrupts off: the sampling ISR stays out of it. */
+	nrf_saadc_int_disable(saadc, NRF_SAADC_INT_ALL);
+	nrf_saadc_resolution_set(saadc, (nrf_saadc_resolution_t)((VB_RES - 8) / 2));
+	nrf_saadc_oversample_set(saadc, (nrf_saadc_oversample_t)VB_OVER);
+	for (uint8_t i = 0; i < SAADC_CH_NUM; i++) {
+		nrf_saadc_channel_input_set(saadc, i, NRF_SAADC_INPUT_DISABLED,
+					    NRF_SAADC_INPUT_DISABLED);
+	}
+	nrf_saadc_channel_init(saadc, VB_SAADC_CH, &cfg);
+	nrf_saadc_channel_input_set(saadc, VB_SAADC_CH,
+				    (nrf_saadc_input_t)DT_PROP(VB_CH, zephyr_input_positive),
+				    NRF_SAADC_INPUT_DISABLED);
+	nrf_saadc_event_clear(saadc, NRF_SAADC_EVENT_STARTED);
+	nrf_saadc_event_clear(saadc, NRF_SAADC_EVENT_END);
+	nrf_saadc_buffer_init(saadc, &code, 1);
+	nrf_saadc_enable(saadc);
+	nrf_saadc_task_trigger(saadc, NRF_SAADC_TASK_START);
+	if (!wait_event(NRF_SAADC_EVENT_STARTED, 100)) {
+		err = -ETIMEDOUT;
+	} else {
+		nrf_saadc_task_trigger(saadc, NRF_SAADC_TASK_SAMPLE);
+		/* 40 us acquisition + 2 us conversion, times up to 256 oversamples. */
+		if (!wait_event(NRF_SAADC_EVENT_END, 20000)) {
+			err = -ETIMEDOUT;
+		}
+	}
+	nrf_saadc_task_trigger(saadc, NRF_SAADC_TASK_STOP);
+	(void)wait_event(NRF_SAADC_EVENT_STOPPED, 100);
+	nrf_saadc_channel_input_set(saadc, VB_SAADC_CH, NRF_SAADC_INPUT_DISABLED,
+				    NRF_SAADC_INPUT_DISABLED);
+	nrf_saadc_disable(saadc);
+	k_mutex_unlock(&saadc_lock);
+	if (err == 0) {
+		/* Single-ended codes may dip below 0 with the offset error. */
+		*mv = (int32_t)(((int64_t)MAX(code, 0) * input_fs_uv >> VB_RES) / 1000);
+	}
+	return err;
+}
+#endif /* DT_HAS_CHOSEN(vmon_vbatt) */
