@@ -280,29 +280,29 @@ def verdict(
         if firmware.not_run:
             parts.append(f"firmware: {fw.skipped} twister scenarios skipped, {firmware.not_run}")
         else:
-            parts.append(
-                f"ztest cases and builds {fw.passed}/{fw.failed}/{fw.skipped} "
-                f"in {firmware.configurations} board configurations"
-            )
-            if fw == Counts():
-                failures.append("twister ran no test")
-            elif fw.failed:
-                failures.append(f"twister ({fw.failed} failed)")
+            _twister_part(firmware, "", "twister", parts, failures)
     if hardware is not None:
-        hw = hardware.counts
-        total += hw
-        parts.append(
-            f"hardware: ztest cases and builds {hw.passed}/{hw.failed}/{hw.skipped} "
-            f"in {hardware.configurations} board configurations"
-        )
-        if hw == Counts():
-            failures.append("hardware tests ran no test")
-        elif hw.failed:
-            failures.append(f"hardware tests ({hw.failed} failed)")
+        total += hardware.counts
+        _twister_part(hardware, "hardware: ", "hardware tests", parts, failures)
     line = f"vmon: {total.passed} passed, {total.failed} failed, {total.skipped} skipped"
     if parts:
         line += f" ({'; '.join(parts)})"
     return line, failures
+
+
+def _twister_part(
+    result: FirmwareResult, prefix: str, name: str, parts: list[str], failures: list[str]
+) -> None:
+    """One twister run's part of the summary line, and its failures."""
+    c = result.counts
+    parts.append(
+        f"{prefix}ztest cases and builds {c.passed}/{c.failed}/{c.skipped} "
+        f"in {result.configurations} board configurations"
+    )
+    if c == Counts():
+        failures.append(f"{name} ran no test")
+    elif c.failed:
+        failures.append(f"{name} ({c.failed} failed)")
 
 
 def print_items(result: FirmwareResult) -> None:
