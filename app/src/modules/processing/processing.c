@@ -285,14 +285,14 @@ static uint32_t sampling_faults(struct vmon_status_msg *st)
 	return faults;
 }
 
-/* No block for a health period: a sensor that stopped delivering completes no window, so
- * its fault is reported from here (the next good window reports sensor_ok). */
-static void idle_sensor_check(void)
+/* A sampling fault in force while no window reports it: mark @p flags and publish a
+ * sensor_fault event (the next good window reports sensor_ok). */
+static void report_sampling_fault(uint32_t flags, const char *when)
 {
 	struct vmon_sampling_stats s;
 	struct vmon_decision_output last;
 
-	if (!vmon_sampling_is_running() || (p.sensor_faults & VMON_SENSOR_DEVICE) != 0U) {
+	if ((p.sensor_faults & VMON_SENSOR_DEVICE) != 0U) {
 		return;
 	}
 	vmon_sampling_stats_get(&s);
@@ -302,9 +302,18 @@ static void idle_sensor_check(void)
 	(void)k_mutex_lock(&status_lock, K_FOREVER);
 	last = status.last;
 	k_mutex_unlock(&status_lock);
-	p.sensor_faults |= VMON_SENSOR_DEVICE | VMON_SENSOR_LOST;
-	LOG_WRN("no samples: sensor fault 0x%x", s.fault_state);
+	p.sensor_faults |= flags;
+	LOG_WRN("sensor fault 0x%x %s", s.fault_state, when);
 	publish_event(VMON_EVENT_SENSOR_FAULT, (int32_t)p.sensor_faults, &last);
+}
+
+/* No block for a health period: a sensor that stopped delivering completes no window, so
+ * its fault is reported from here. */
+static void idle_sensor_check(void)
+{
+	if (vmon_sampling_is_running()) {
+		report_sampling_fault(VMON_SENSOR_DEVICE | VMON_SENSOR_LOST, "(no samples)");
+	}
 }
 
 /* Per-stage cost into the status: at the end of a period (then the accumulators restart),
@@ -629,23 +638,9 @@ static void motion_moves_wake(void)
  * next start clears the sampling counters, so report it now. */
 static void wake_fault_check(void)
 {
-	struct vmon_sampling_stats s;
-	struct vmon_decision_output last;
-
-	if (!IS_ENABLED(CONFIG_VMON_PROCESSING_WAKE_ON_MOTION) ||
-	    (p.sensor_faults & VMON_SENSOR_DEVICE) != 0U) {
-		return;
+	if (IS_ENABLED(CONFIG_VMON_PROCESSING_WAKE_ON_MOTION)) {
+		report_sampling_fault(VMON_SENSOR_DEVICE, "between measurements");
 	}
-	vmon_sampling_stats_get(&s);
-	if (s.fault_state == 0U) {
-		return;
-	}
-	(void)k_mutex_lock(&status_lock, K_FOREVER);
-	last = status.last;
-	k_mutex_unlock(&status_lock);
-	p.sensor_faults |= VMON_SENSOR_DEVICE;
-	LOG_WRN("sensor fault 0x%x between measurements", s.fault_state);
-	publish_event(VMON_EVENT_SENSOR_FAULT, (int32_t)p.sensor_faults, &last);
 }
 
 /* Between measurements: sampling stopped (a sensor source powers the sensor down), the
