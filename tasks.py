@@ -288,11 +288,11 @@ def model_update(c: Context, port: str, model: str) -> None:
 
 @task(
     help={
-        "board": "radio board: nrf52840dk/nrf52840 or rak4631/nrf52840",
+        "board": "radio board: nrf52840dk/nrf52840, rak4631/nrf52840 or vmon_node/nrf52840",
         "image_key": "the fleet's firmware signing key (ECDSA P-256 PEM, imgtool keygen)",
         "model_key": "the fleet's model signing key (invoke keygen)",
         "model_version": "version of the signed model (increase it with every release)",
-        "model": "model directory (default: models/bearing-fault-12k)",
+        "model": "model directory (default: the one the board's configuration embeds)",
         "out": "folder for the artifacts (default: dist/<board>)",
     }
 )

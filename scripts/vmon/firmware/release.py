@@ -37,7 +37,7 @@ from vmon.firmware import image_id, workspace
 from vmon.paths import REPO_ROOT, atomic_output
 
 #: Boards whose flash layout has MCUboot's slots (app/boards/nrf52840_partitions.dtsi).
-RELEASE_BOARDS = ("nrf52840dk/nrf52840", "rak4631/nrf52840")
+RELEASE_BOARDS = ("nrf52840dk/nrf52840", "rak4631/nrf52840", "vmon_node/nrf52840")
 #: MCUboot's published development keys, relative to the mcuboot module.
 MCUBOOT_DEV_KEYS = ("root-ec-p256.pem", "root-ec-p384.pem", "root-ed25519.pem", "root-rsa-2048.pem")
 
@@ -208,6 +208,19 @@ def _build_version(app_dir: Path) -> str:
         return ""
 
 
+def built_model_name(app_build: Path) -> str:
+    """CONFIG_VMON_MODEL_NAME of a finished application build."""
+    config = app_build / "zephyr" / ".config"
+    try:
+        text = config.read_text()
+    except OSError as err:
+        raise VmonError(f"cannot read {config}: {err.strerror}") from None
+    m = re.search(r'^CONFIG_VMON_MODEL_NAME="([^"]+)"$', text, re.M)
+    if m is None:
+        raise VmonError(f"{config} names no CONFIG_VMON_MODEL_NAME")
+    return m.group(1)
+
+
 def release(
     *,
     board: str,
@@ -253,6 +266,9 @@ def release(
     cmd += [
         "--",
         *workspace.cmake_args(env),
+        # Sysbuild resolves the board before the application names vmon's module: vmon's own
+        # boards (vmon_node) need the repository as a board root for both images.
+        f"-DBOARD_ROOT={REPO_ROOT}",
         f'-DSB_CONFIG_BOOT_SIGNATURE_KEY_FILE="{image_key_path.resolve()}"',
         f'-D{app}_CONFIG_VMON_MODEL_PUBKEY_FILE="{model_pub.resolve()}"',
     ]
@@ -261,7 +277,9 @@ def release(
     fw_build._run_logged(
         cmd, env, bdir.parent / f"{bdir.name}.build.log", f"building the {board} release"
     )
-    model = model_dir or REPO_ROOT / "models" / "bearing-fault-12k"
+    # The model the image embeds (the board's configuration may name another than the
+    # default: vmon_node's is the 8 kHz one), so the container matches the image's rate.
+    model = model_dir or REPO_ROOT / "models" / built_model_name(bdir / app)
     container = sign.write_container(
         model, model_key_path, model_version, bdir / f"{model.name}-v{model_version}.vmdl"
     )

@@ -245,3 +245,17 @@ def test_unknown_board_and_bad_model_version(
             model_version=model_version,
             out=tmp_path,
         )
+
+
+def test_the_container_follows_the_model_the_image_embeds(tmp_path: Path) -> None:
+    # vmon_node's configuration names the 8 kHz model: the release's container must too.
+    (tmp_path / "zephyr").mkdir()
+    cfg = tmp_path / "zephyr" / ".config"
+    cfg.write_text('CONFIG_VMON_SAMPLING=y\nCONFIG_VMON_MODEL_NAME="bearing-fault-8k"\n')
+    assert release.built_model_name(tmp_path) == "bearing-fault-8k"
+    cfg.write_text("CONFIG_VMON_SAMPLING=y\n")
+    with pytest.raises(VmonError, match="names no CONFIG_VMON_MODEL_NAME"):
+        release.built_model_name(tmp_path)
+    with pytest.raises(VmonError, match="cannot read"):
+        release.built_model_name(tmp_path / "missing")
+    assert "vmon_node/nrf52840" in release.RELEASE_BOARDS
