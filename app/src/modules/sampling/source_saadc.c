@@ -167,11 +167,6 @@ static uint32_t saadc_acq(uint16_t acq, nrf_saadc_acqtime_t *reg)
 	return 0U;
 }
 
-static struct vmon_sampling_block *ring_alloc(void)
-{
-	return vmon_sampling_block_alloc();
-}
-
 /* A block is full: codes to counts in place (about 3 cycles a sample), then on. */
 static void ring_done(struct vmon_sampling_block *block, uint32_t seq, uint64_t t0_us)
 {
@@ -192,11 +187,24 @@ static void ring_done(struct vmon_sampling_block *block, uint32_t seq, uint64_t 
 }
 
 static const struct vmon_saadc_ring_ops ring_ops = {
-	.alloc = ring_alloc,
+	.alloc = vmon_sampling_block_alloc,
 	.discard = vmon_sampling_block_discard,
 	.done = ring_done,
 	.count = vmon_sampling_count,
 };
+
+/* Poll @p event for up to @p us microseconds. */
+static bool wait_event(nrf_saadc_event_t event, int us)
+{
+	for (int i = 0; i < us; i++) {
+		if (nrf_saadc_event_check(saadc, event)) {
+			nrf_saadc_event_clear(saadc, event);
+			return true;
+		}
+		k_busy_wait(1);
+	}
+	return false;
+}
 
 static void hw_halt(void)
 {
@@ -206,10 +214,7 @@ static void hw_halt(void)
 	nrf_saadc_event_clear(saadc, NRF_SAADC_EVENT_STOPPED);
 	nrf_saadc_task_trigger(saadc, NRF_SAADC_TASK_STOP);
 	/* STOPPED follows within a conversion (a few microseconds). */
-	for (int i = 0; i < 1000 && !nrf_saadc_event_check(saadc, NRF_SAADC_EVENT_STOPPED); i++) {
-		k_busy_wait(1);
-	}
-	nrf_saadc_event_clear(saadc, NRF_SAADC_EVENT_STOPPED);
+	(void)wait_event(NRF_SAADC_EVENT_STOPPED, 1000);
 	nrf_saadc_event_clear(saadc, NRF_SAADC_EVENT_STARTED);
 	nrf_saadc_event_clear(saadc, NRF_SAADC_EVENT_END);
 }
@@ -453,18 +458,6 @@ BUILD_ASSERT(DT_STRING_TOKEN(VB_CH, zephyr_reference) == ADC_REF_INTERNAL,
 #define VB_RES  DT_PROP(VB_CH, zephyr_resolution)
 #define VB_OVER DT_PROP_OR(VB_CH, zephyr_oversampling, 0)
 
-/* Poll @p event for up to @p us microseconds. */
-static bool wait_event(nrf_saadc_event_t event, int us)
-{
-	for (int i = 0; i < us; i++) {
-		if (nrf_saadc_event_check(saadc, event)) {
-			nrf_saadc_event_clear(saadc, event);
-			return true;
-		}
-		k_busy_wait(1);
-	}
-	return false;
-}
 
 int vmon_sampling_vbatt_input_mv(int32_t *mv)
 {
