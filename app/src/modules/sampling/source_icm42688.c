@@ -163,30 +163,41 @@ static void irq_handler(const struct device *port, struct gpio_callback *cb, uin
 	k_sem_give(&irq_sem);
 }
 
+/* Soft reset and chip id: 0, -ENODEV (not an ICM-42688-P) or -EIO. */
+static int sensor_reset(void)
+{
+	uint8_t id = 0;
+	int err = reg_write(ICM42688_REG_DEVICE_CONFIG, ICM42688_SOFT_RESET);
+
+	if (err == 0) {
+		k_msleep(2); /* 1 ms reset time */
+		err = reg_read(ICM42688_REG_WHO_AM_I, &id, 1);
+	}
+	if (err == 0 && id != ICM42688_WHO_AM_I) {
+		LOG_DBG("chip id 0x%02x", id);
+		return -ENODEV;
+	}
+	return err;
+}
+
+/* INT_CONFIG: INT1 latched until its status is read, push-pull, at the line's level. */
+static uint8_t int1_config(void)
+{
+	return (irq_line.dt_flags & GPIO_ACTIVE_LOW) != 0U ? ICM42688_INT1_LATCHED_PP_HIGH & ~BIT(0)
+							   : ICM42688_INT1_LATCHED_PP_HIGH;
+}
+
 /* Reset and program the sensor: accelerometer only, low-noise mode, stream FIFO with the
  * watermark on INT1 (latched until INT_STATUS is read). 0, -ENODEV (not an ICM-42688-P)
  * or -EIO. */
 static int sensor_setup(void)
 {
-	uint8_t id = 0;
 	uint8_t status[3];
-	uint8_t int_config = ICM42688_INT1_LATCHED_PP_HIGH;
-	int err;
+	const uint8_t int_config = int1_config();
+	int err = sensor_reset();
 
-	if ((irq_line.dt_flags & GPIO_ACTIVE_LOW) != 0U) {
-		int_config &= ~BIT(0);
-	}
-	err = reg_write(ICM42688_REG_DEVICE_CONFIG, ICM42688_SOFT_RESET);
-	if (err == 0) {
-		k_msleep(2); /* 1 ms reset time */
-		err = reg_read(ICM42688_REG_WHO_AM_I, &id, 1);
-	}
 	if (err != 0) {
 		return err;
-	}
-	if (id != ICM42688_WHO_AM_I) {
-		LOG_DBG("chip id 0x%02x", id);
-		return -ENODEV;
 	}
 	const uint8_t program[][2] = {
 		{ICM42688_REG_INTF_CONFIG0,
@@ -514,21 +525,11 @@ static void wom_irq(void)
 }
 
 /* The section 8.7 sequence, after a reset: 0, -ENODEV or -EIO. */
-static int wom_program(bool active_low)
+static int wom_program(void)
 {
-	uint8_t id = 0;
-	int err = reg_write(ICM42688_REG_DEVICE_CONFIG, ICM42688_SOFT_RESET);
-
-	if (err == 0) {
-		k_msleep(2);
-		err = reg_read(ICM42688_REG_WHO_AM_I, &id, 1);
-	}
-	if (err == 0 && id != ICM42688_WHO_AM_I) {
-		return -ENODEV;
-	}
+	int err = sensor_reset();
 	const uint8_t before[][2] = {
-		{ICM42688_REG_INT_CONFIG,
-		 active_low ? ICM42688_INT1_LATCHED_PP_HIGH & ~BIT(0) : ICM42688_INT1_LATCHED_PP_HIGH},
+		{ICM42688_REG_INT_CONFIG, int1_config()},
 		{ICM42688_REG_INT_CONFIG1, 0},
 		{ICM42688_REG_ACCEL_CONFIG0, (FS_CODE << 5) | ICM42688_ODR_WOM},
 		{ICM42688_REG_PWR_MGMT0, ICM42688_ACCEL_MODE_LP},
@@ -628,7 +629,7 @@ int vmon_sampling_source_wake_arm(vmon_sampling_wake_cb cb)
 	wom.cb = cb;
 	wom.spurious_run = 0;
 	k_work_init(&wom.work, wom_work);
-	err = wom_program((irq_line.dt_flags & GPIO_ACTIVE_LOW) != 0U);
+	err = wom_program();
 	if (err == 0 && wom_status() < 0) {
 		err = -EIO;
 	}
